@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command that builds cache-tier and runs every test: unit tests,
+# integration tests against the real binary (nginx and fake origins included),
+# the Python client tests, and the installed-package example.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+"$ROOT/scripts/install-deps.sh"
+BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh"
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "${TEST_JOBS:-2}" --timeout 600

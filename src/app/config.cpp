@@ -1,0 +1,176 @@
+#include "app/config.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "store/layout.hpp"
+
+namespace cache_tier::app {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) { throw ConfigError(where + ": " + what); }
+
+std::string shown(const json& v) {
+    std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+std::uint64_t whole_number(const json& v, const std::string& where, std::uint64_t min, std::uint64_t max) {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+        fail(where, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                        shown(v));
+    auto n = v.get<std::uint64_t>();
+    if (n < min || n > max)
+        fail(where, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                        std::to_string(n));
+    return n;
+}
+
+std::string text(const json& v, const std::string& where) {
+    if (!v.is_string()) fail(where, "expected a string, got " + shown(v));
+    return v.get<std::string>();
+}
+
+std::chrono::seconds seconds(const json& v, const std::string& where) {
+    return std::chrono::seconds(whole_number(v, where, 0, 10ull * 365 * 24 * 3600));
+}
+
+using Setter = std::function<void(const json&, const std::string& where, Config&, const fs::path& base)>;
+
+// Every key the file may hold. Anything else is refused, so a typo does not
+// silently leave a default in place.
+const std::map<std::string, Setter>& setters() {
+    static const std::map<std::string, Setter> table = {
+        {"listen", [](auto& v, auto& w, Config& c, auto&) { parse_listen(text(v, w), c, w); }},
+        {"threads", [](auto& v, auto& w, Config& c, auto&) { c.threads = static_cast<unsigned>(whole_number(v, w, 0, 1024)); }},
+        {"max_connections", [](auto& v, auto& w, Config& c, auto&) { c.max_connections = whole_number(v, w, 1, 10000000); }},
+        {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.max_header_bytes = whole_number(v, w, 1024, 1 << 20); }},
+        {"max_request_line", [](auto& v, auto& w, Config& c, auto&) { c.max_request_line = whole_number(v, w, 256, 1 << 20); }},
+        {"header_timeout", [](auto& v, auto& w, Config& c, auto&) { c.header_timeout = seconds(v, w); }},
+        {"keepalive_timeout", [](auto& v, auto& w, Config& c, auto&) { c.keepalive_timeout = seconds(v, w); }},
+        {"send_timeout", [](auto& v, auto& w, Config& c, auto&) { c.send_timeout = seconds(v, w); }},
+        {"access_log", [](auto& v, auto& w, Config& c, const fs::path& base) {
+             std::string s = text(v, w);
+             c.access_log = (s.empty() || s == "-") ? s : (base / s).lexically_normal().string();
+         }},
+        {"cache_dir", [](auto& v, auto& w, Config& c, const fs::path& base) { c.cache_dir = base / text(v, w); }},
+        // The original project's name for the cache directory, relative to the config file.
+        {"cache_folder", [](auto& v, auto& w, Config& c, const fs::path& base) { c.cache_dir = base / text(v, w); }},
+        {"static_prefix", [](auto& v, auto& w, Config& c, auto&) { c.static_prefix = text(v, w); }},
+        {"cache_control", [](auto& v, auto& w, Config& c, auto&) { c.cache_control = text(v, w); }},
+        {"public_base_url", [](auto& v, auto& w, Config& c, auto&) { c.public_base_url = text(v, w); }},
+        {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
+        // The original project's name for the origin.
+        {"download_base_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
+        {"origin_connect_timeout", [](auto& v, auto& w, Config& c, auto&) { c.origin.connect_timeout = seconds(v, w); }},
+        {"origin_low_speed_time", [](auto& v, auto& w, Config& c, auto&) { c.origin.low_speed_time = seconds(v, w); }},
+        {"origin_timeout", [](auto& v, auto& w, Config& c, auto&) { c.origin.total_timeout = seconds(v, w); }},
+        {"s3_access_key_id", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_access_key = text(v, w); }},
+        {"s3_secret_access_key", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_secret_key = text(v, w); }},
+        {"s3_session_token", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_session_token = text(v, w); }},
+        {"s3_region", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_region = text(v, w); }},
+        {"s3_endpoint_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_endpoint = text(v, w); }},
+        {"presign_expiry", [](auto& v, auto& w, Config& c, auto&) { c.origin.presign_expiry = seconds(v, w); }},
+        {"fill_workers", [](auto& v, auto& w, Config& c, auto&) { c.fill_workers = static_cast<unsigned>(whole_number(v, w, 1, 256)); }},
+        {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.max_queued_fills = whole_number(v, w, 0, 10000000); }},
+        {"max_file_size", [](auto& v, auto& w, Config& c, auto&) {
+             c.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
+         }},
+        {"negative_cache_time", [](auto& v, auto& w, Config& c, auto&) { c.negative_cache_time = seconds(v, w); }},
+        {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.retry_min = seconds(v, w); }},
+        {"retry_max", [](auto& v, auto& w, Config& c, auto&) { c.retry_max = seconds(v, w); }},
+        {"revalidate_after", [](auto& v, auto& w, Config& c, auto&) { c.revalidate_after = seconds(v, w); }},
+    };
+    return table;
+}
+
+bool has_control_characters(std::string_view s) {
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+}  // namespace
+
+void parse_listen(const std::string& value, Config& cfg, const std::string& where) {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos) fail(where, "expected HOST:PORT, got '" + value + "'");
+    std::string host = value.substr(0, colon);
+    std::string port = value.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    else if (host.find(':') != std::string::npos) fail(where, "an IPv6 address needs brackets: [" + host + "]:" + port);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) > 65535)
+        fail(where, "port must be a number from 0 to 65535, got '" + port + "'");
+    if (has_control_characters(host) || host.find_first_of(" /") != std::string::npos)
+        fail(where, "bad host '" + host + "'");
+    cfg.listen_host = host;
+    cfg.listen_port = static_cast<std::uint16_t>(std::stoul(port));
+}
+
+void load_config_file(const fs::path& file, Config& cfg) {
+    std::ifstream in(file);
+    if (!in) fail("config " + file.string(), "cannot read the file");
+    std::stringstream text;
+    text << in.rdbuf();
+    json doc;
+    try {
+        doc = json::parse(text.str());
+    } catch (const json::parse_error& e) {
+        // nlohmann's message names the byte offset; keep it on one line.
+        fail("config " + file.string(), std::string("not valid JSON: ") + e.what());
+    }
+    if (!doc.is_object()) fail("config " + file.string(), "expected a JSON object at the top level");
+    fs::path base = fs::absolute(file).parent_path();
+    for (auto& [key, value] : doc.items()) {
+        std::string where = "config " + file.string() + ": key '" + key + "'";
+        auto it = setters().find(key);
+        if (it == setters().end()) fail("config " + file.string(), "unknown key '" + key + "'");
+        it->second(value, where, cfg, base);
+    }
+}
+
+void validate_config(Config& cfg) {
+    if (cfg.cache_dir.empty()) fail("cache directory", "not set (use --cache-dir DIR or \"cache_dir\" in the config)");
+    std::error_code ec;
+    if (!fs::exists(cfg.cache_dir, ec)) fail("cache directory " + cfg.cache_dir.string(), "does not exist");
+    if (!fs::is_directory(cfg.cache_dir, ec)) fail("cache directory " + cfg.cache_dir.string(), "is not a directory");
+    cfg.cache_dir = fs::canonical(cfg.cache_dir, ec);
+    if (::access(cfg.cache_dir.c_str(), W_OK | X_OK) != 0)
+        fail("cache directory " + cfg.cache_dir.string(), "is not writable");
+    for (auto sub : {store::kTempDir, store::kMetaDir}) {
+        fs::create_directories(cfg.cache_dir / sub, ec);
+        if (ec) fail("cache directory " + cfg.cache_dir.string(), "cannot create " + std::string(sub) + ": " + ec.message());
+    }
+
+    auto& p = cfg.static_prefix;
+    if (p.size() < 3 || p.front() != '/' || p.back() != '/' || p.find("//") != std::string::npos ||
+        has_control_characters(p) || p.find_first_of(" ?#%\\\"") != std::string::npos)
+        fail("static_prefix '" + p + "'", "must be a path like /static/files_cache/ (starting and ending with '/')");
+    if (p.starts_with("/verify/") || p.starts_with("/download/"))
+        fail("static_prefix '" + p + "'", "must not overlap the /verify/ and /download/ endpoints");
+    if (has_control_characters(cfg.cache_control))
+        fail("cache_control", "must not contain control characters");
+    if (!cfg.public_base_url.empty()) {
+        if (!(cfg.public_base_url.starts_with("http://") || cfg.public_base_url.starts_with("https://")) ||
+            has_control_characters(cfg.public_base_url) || cfg.public_base_url.find(' ') != std::string::npos)
+            fail("public_base_url '" + cfg.public_base_url + "'", "must be an http:// or https:// URL");
+        while (cfg.public_base_url.ends_with('/')) cfg.public_base_url.pop_back();
+    }
+    if (!cfg.origin.url.empty() && has_control_characters(cfg.origin.url))
+        fail("origin", "must not contain control characters");
+    if (cfg.retry_min > cfg.retry_max) fail("retry_min", "must not be larger than retry_max");
+    if (cfg.fill_workers == 0) fail("fill_workers", "must be at least 1");
+}
+
+}  // namespace cache_tier::app

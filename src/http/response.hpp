@@ -1,0 +1,67 @@
+#pragma once
+// A response as the routes describe it. The server core adds the status line,
+// Date, Server, Content-Length and Connection, and writes the body: from
+// memory with writev, or from a file with sendfile.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cache_tier::http {
+
+// A file opened for serving. Shared, so a response in flight keeps the
+// descriptor open even if the file cache drops or replaces the entry.
+struct OpenFile {
+    int fd = -1;
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;  // seconds since the epoch
+    std::string etag;           // quoted strong validator, e.g. "\"5f2a-1000\""
+    std::string last_modified;  // IMF-fixdate of mtime
+    std::string_view content_type;
+    OpenFile() = default;
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    ~OpenFile();
+};
+
+struct Response {
+    int status = 200;
+    // Header lines the route adds, each "Name: value\r\n". Values that come
+    // from a request must be escaped by the route before they get here.
+    std::string headers;
+    std::string body;                        // in-memory body (used when no file)
+    std::shared_ptr<const OpenFile> file;   // file body, if set
+    std::uint64_t file_offset = 0;
+    std::uint64_t file_length = 0;
+    bool omit_body = false;  // HEAD, 304: headers say the length, no body bytes follow
+    bool close = false;      // close the connection after this response
+
+    std::uint64_t content_length() const { return file ? file_length : body.size(); }
+
+    // Back to a blank 200, keeping the strings' capacity (no allocation per request).
+    void reset() {
+        status = 200;
+        headers.clear();
+        body.clear();
+        file.reset();
+        file_offset = file_length = 0;
+        omit_body = false;
+        close = false;
+    }
+    void add_header(std::string_view name, std::string_view value) {
+        headers.append(name).append(": ").append(value).append("\r\n");
+    }
+};
+
+// Reason phrase for a status code ("Not Found"); "Unknown" if not known.
+std::string_view reason_phrase(int status);
+
+// Fill `out` with a small plain-text (or JSON) error response, the same shape for
+// every error: the bad_request / not_found / server_error of the Beast examples.
+void error_response(Response& out, int status, std::string_view message);
+
+// Escape a value taken from a request so it can go into a header or HTML safely:
+// control characters, quotes, '<', '>', '&' and non-ASCII bytes are percent-encoded.
+std::string escape_header_value(std::string_view value);
+
+}  // namespace cache_tier::http

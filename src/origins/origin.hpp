@@ -1,0 +1,84 @@
+#pragma once
+// An origin is where files come from: an HTTP(S) base URL, a private S3
+// bucket, or a local directory. The fill engine does not know which.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cache_tier::origins {
+
+// What cache-tier knows of a cached copy, sent back as If-None-Match /
+// If-Modified-Since when it revalidates.
+struct Validators {
+    std::string etag;           // as the origin sent it, quotes included
+    std::string last_modified;  // as the origin sent it
+    bool empty() const { return etag.empty() && last_modified.empty(); }
+};
+
+struct FetchRequest {
+    std::string key;          // decoded origin name, case as the client gave it, may contain '/'
+    Validators validators;    // empty: unconditional GET
+    std::uint64_t max_size = 0;  // 0: no limit; larger bodies are refused (FetchStatus::too_large)
+};
+
+enum class FetchStatus {
+    ok,                // body written, length checked against Content-Length
+    not_modified,      // 304: the cached copy is still good; nothing written
+    not_found,         // 404 (or 403 from a public bucket for a missing key; see message)
+    refused,           // 401/403: credentials or signature refused
+    too_large,         // over max_size (by Content-Length or by bytes received)
+    origin_error,      // any other non-2xx status (5xx included)
+    timeout,           // connect or transfer timed out
+    connection_error,  // refused, reset, DNS, TLS
+    short_body,        // fewer bytes than Content-Length
+    local_error,       // writing the temporary file failed
+};
+
+struct FetchResult {
+    FetchStatus status = FetchStatus::local_error;
+    int http_status = 0;          // 0 when no response arrived
+    std::uint64_t bytes = 0;      // body bytes written to the sink
+    std::string etag;             // validators of the new copy (ok) or confirmed (not_modified)
+    std::string last_modified;
+    std::string message;          // one line for logs and the verify API's error_msg
+};
+
+struct OriginOptions {
+    std::string url;  // http://, https://, s3://bucket/prefix, file:///dir
+    std::chrono::milliseconds connect_timeout{5000};
+    // A transfer slower than low_speed_bytes per second for low_speed_time is aborted.
+    std::chrono::milliseconds low_speed_time{30000};
+    long low_speed_bytes = 1024;
+    std::chrono::milliseconds total_timeout{0};  // 0: none (large files take long)
+    std::string user_agent = "cache-tier";
+    // S3 (s3:// origins). Empty fields fall back to the AWS_* environment variables.
+    std::string s3_access_key;
+    std::string s3_secret_key;
+    std::string s3_session_token;
+    std::string s3_region;
+    std::string s3_endpoint;  // custom endpoint => path-style addressing
+    std::chrono::seconds presign_expiry{3600};  // lifetime of redirect URLs to a private bucket
+};
+
+class Origin {
+public:
+    virtual ~Origin() = default;
+    // Fetch `req.key` into `out_fd` (an empty temporary file opened for writing).
+    // Blocking; called on fill worker threads only. Must not throw.
+    virtual FetchResult fetch(const FetchRequest& req, int out_fd) = 0;
+    // The URL a browser can be redirected to for `key` (presigned for a private bucket).
+    virtual std::string public_url(std::string_view key) const = 0;
+    // For logs: the origin with any credentials left out.
+    virtual std::string describe() const = 0;
+};
+
+// Build the origin for `opts.url`; throws std::invalid_argument with a one-line
+// message saying what is wrong (unknown scheme, missing bucket, missing credentials).
+std::unique_ptr<Origin> make_origin(const OriginOptions& opts);
+
+std::string_view to_string(FetchStatus status);
+
+}  // namespace cache_tier::origins

@@ -1,0 +1,46 @@
+#pragma once
+// The routes of `cache-tier serve`. Each is a plain function of the request;
+// the router (router.cpp) picks one by path prefix.
+#include <string>
+#include <string_view>
+
+#include "http/handler.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace cache_tier::fill {
+class FillEngine;
+}
+namespace cache_tier::store {
+class FileCache;
+}
+
+namespace cache_tier::routes {
+
+struct RouteOptions {
+    std::string static_prefix = "/static/files_cache/";  // starts and ends with '/'
+    std::string cache_control = "public, max-age=86400";
+    std::string public_base_url;  // "" => redirects to the static prefix, relative
+    std::string server_name = "cache-tier";
+};
+
+struct RouteContext {
+    const RouteOptions& options;
+    fill::FillEngine* fills;  // null when no origin is configured
+};
+
+// GET /verify/<name>: JSON {"available","file","error","error_msg"}; starts a fill on a miss.
+void handle_verify(const http::Request& req, std::string_view raw_name, http::Response& out, const RouteContext& ctx);
+// GET /download/<name>: 302 to the local copy when cached, else to the origin (and a fill starts).
+void handle_download(const http::Request& req, std::string_view raw_name, http::Response& out,
+                     const RouteContext& ctx);
+// GET/HEAD <static_prefix><name>: the cached file, with ranges and conditionals.
+void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out,
+                   store::FileCache& files, const RouteOptions& options);
+// GET /: a small HTML page naming the server and its endpoints.
+void handle_index(const http::Request& req, http::Response& out, const RouteOptions& options);
+
+// The router: one per server thread (it owns that thread's file cache).
+http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills);
+
+}  // namespace cache_tier::routes

@@ -1,0 +1,335 @@
+#include "server/connection.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "server/worker.hpp"
+
+namespace cache_tier::server {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t kInitialBuffer = 4096;
+// sendfile moves at most this much per call, so one huge file cannot starve
+// the other connections of this thread.
+constexpr std::size_t kSendfileChunk = 1 << 20;
+// Lingering close: how long unread input is drained after the last response,
+// so the client sees the response instead of a reset.
+constexpr std::chrono::seconds kLingerTime{2};
+
+std::string_view status_line(int status) {
+    switch (status) {
+        case 200: return "HTTP/1.1 200 OK\r\n";
+        case 206: return "HTTP/1.1 206 Partial Content\r\n";
+        case 302: return "HTTP/1.1 302 Found\r\n";
+        case 304: return "HTTP/1.1 304 Not Modified\r\n";
+        case 404: return "HTTP/1.1 404 Not Found\r\n";
+        default: return {};
+    }
+}
+
+void append_number(std::string& out, std::uint64_t value) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    out.append(buf, end);
+}
+
+// RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content and no length.
+bool has_content_length(int status) { return status >= 200 && status != 204 && status != 304; }
+
+}  // namespace
+
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
+    : worker_(worker), socket_(std::move(socket)), fd_(socket_.native_handle()) {
+    ++worker_.shared().connections;
+    worker_.attach(this);
+}
+
+Connection::~Connection() {
+    worker_.detach(this);
+    --worker_.shared().connections;
+}
+
+void Connection::start() {
+    boost::system::error_code ec;
+    // Header and body are sent by separate calls; without NODELAY, Nagle plus
+    // delayed ACK would add tens of milliseconds to every response.
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);
+    if (worker_.shared().access_log) {
+        auto ep = socket_.remote_endpoint(ec);
+        peer_ = ec ? "-" : ep.address().to_string();
+    }
+    buf_ = std::make_unique<char[]>(kInitialBuffer);
+    cap_ = kInitialBuffer;
+    deadline_ = worker_.clock().now() + worker_.options().keepalive_timeout;
+    read_more();
+}
+
+void Connection::abort() {
+    boost::system::error_code ec;
+    phase_ = Phase::closed;
+    socket_.close(ec);  // pending operations complete with operation_aborted
+}
+
+void Connection::close_when_idle() {
+    close_after_ = true;
+    if (phase_ == Phase::reading && !parser_ && begin_ == end_) abort();
+}
+
+// The parse/handle/write loop. It returns whenever it has to wait for the
+// socket, and the completion handler calls it again.
+void Connection::process() {
+    const ServerOptions& opts = worker_.options();
+    while (phase_ == Phase::reading) {
+        if (begin_ == end_) {
+            begin_ = end_ = 0;
+            if (close_after_) return linger();
+            if (!parser_) deadline_ = worker_.clock().now() + opts.keepalive_timeout;
+            return read_more();
+        }
+        if (!parser_) {
+            parser_.emplace();
+            parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+            // A request that has begun must be complete within header_timeout.
+            deadline_ = worker_.clock().now() + opts.header_timeout;
+        }
+        boost::system::error_code ec;
+        std::size_t used = parser_->put(asio::const_buffer(buf_.get() + begin_, end_ - begin_), ec);
+        if (ec == bhttp::error::need_more) {
+            if (request_line_too_long()) return respond_error(414);
+            if (begin_ > 0) {
+                std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+                end_ -= begin_;
+                begin_ = 0;
+            }
+            return read_more();
+        }
+        if (ec == bhttp::error::header_limit) return respond_error(request_line_too_long() ? 414 : 431);
+        if (ec) return respond_error(400);
+        begin_ += used;
+        handle_request();
+        if (!write_some()) return wait_writable();
+        finish_response();
+    }
+}
+
+void Connection::read_more() {
+    const ServerOptions& opts = worker_.options();
+    if (end_ == cap_) {
+        // Grow up to what the largest allowed header needs, then refuse.
+        std::size_t limit = std::max(opts.max_header_bytes, opts.max_request_line) + 1024;
+        if (cap_ >= limit) return respond_error(431);
+        std::size_t grown = std::min(limit, cap_ * 4);
+        auto bigger = std::make_unique<char[]>(grown);
+        std::memcpy(bigger.get(), buf_.get(), end_);
+        buf_ = std::move(bigger);
+        cap_ = grown;
+    }
+    socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                                self->on_read(ec, n);
+                            });
+}
+
+void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (phase_ == Phase::closed) return;
+    if (ec) return close();  // EOF, reset or aborted by a timeout
+    end_ += n;
+    process();
+}
+
+bool Connection::request_line_too_long() const {
+    std::size_t limit = worker_.options().max_request_line;
+    std::string_view pending(buf_.get() + begin_, end_ - begin_);
+    std::size_t eol = pending.find('\n');
+    return eol == std::string_view::npos ? pending.size() > limit : eol > limit;
+}
+
+void Connection::handle_request() {
+    http::Request& req = parser_->request();
+    req.keep_alive = parser_->keep_alive();
+    req.has_body = !parser_->is_done();
+    response_.reset();
+    worker_.handler().handle(req, response_);
+    // A body we did not read would be taken for the next request: close instead.
+    if (!req.keep_alive || req.has_body || worker_.stopping()) response_.close = true;
+    build_head(&req);
+}
+
+void Connection::respond_error(int status) {
+    response_.reset();
+    http::error_response(response_, status, http::reason_phrase(status));
+    response_.close = true;
+    build_head(nullptr);
+    if (!write_some()) return wait_writable();
+    finish_response();
+}
+
+void Connection::build_head(const http::Request* req) {
+    head_.clear();
+    auto line = status_line(response_.status);
+    if (!line.empty()) {
+        head_ += line;
+    } else {
+        head_ += "HTTP/1.1 ";
+        append_number(head_, static_cast<std::uint64_t>(response_.status));
+        head_ += ' ';
+        head_ += http::reason_phrase(response_.status);
+        head_ += "\r\n";
+    }
+    head_ += "Server: ";
+    head_ += worker_.options().server_name;
+    head_ += "\r\n";
+    head_ += worker_.clock().date_header();
+    if (has_content_length(response_.status)) {
+        head_ += "Content-Length: ";
+        append_number(head_, response_.content_length());
+        head_ += "\r\n";
+    } else {
+        response_.omit_body = true;
+    }
+    head_ += response_.headers;
+    if (response_.close)
+        head_ += "Connection: close\r\n";
+    else if (req && req->version == 10)
+        head_ += "Connection: keep-alive\r\n";
+    head_ += "\r\n";
+    head_sent_ = 0;
+    body_sent_ = 0;
+    close_after_ = close_after_ || response_.close;
+    phase_ = Phase::writing;
+}
+
+// Writes as much as the socket takes without blocking.
+bool Connection::write_some() {
+    const bool send_body = !response_.omit_body;
+    const std::uint64_t body_len = send_body ? response_.content_length() : 0;
+    const bool file_body = send_body && response_.file;
+    while (head_sent_ < head_.size() || body_sent_ < body_len) {
+        ssize_t n;
+        if (head_sent_ < head_.size() || !file_body) {
+            iovec iov[2];
+            int count = 0;
+            if (head_sent_ < head_.size()) iov[count++] = {head_.data() + head_sent_, head_.size() - head_sent_};
+            if (!file_body && body_sent_ < body_len)
+                iov[count++] = {response_.body.data() + body_sent_, static_cast<std::size_t>(body_len - body_sent_)};
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<std::size_t>(count);
+            // With a file body to follow, MSG_MORE lets the kernel put the
+            // header into the same segment as the first bytes of the file.
+            n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | (file_body ? MSG_MORE : 0));
+            if (n > 0) {
+                std::size_t head_part = std::min<std::size_t>(static_cast<std::size_t>(n), head_.size() - head_sent_);
+                head_sent_ += head_part;
+                body_sent_ += static_cast<std::size_t>(n) - head_part;
+            }
+        } else {
+            off_t offset = static_cast<off_t>(response_.file_offset + body_sent_);
+            std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(body_len - body_sent_, kSendfileChunk));
+            n = ::sendfile(fd_, response_.file->fd, &offset, count);
+            if (n > 0) body_sent_ += static_cast<std::uint64_t>(n);
+            if (n == 0) {
+                // The file shrank under us (truncated by hand): the promised
+                // length cannot be kept, so the connection must end.
+                close_after_ = true;
+                return true;
+            }
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+            close_after_ = true;  // peer gone
+            phase_ = Phase::closed;
+            return true;
+        }
+    }
+    return true;
+}
+
+void Connection::wait_writable() {
+    deadline_ = worker_.clock().now() + worker_.options().send_timeout;
+    socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (ec || self->phase_ == Phase::closed) return self->close();
+                           if (!self->write_some()) return self->wait_writable();
+                           self->finish_response();
+                           self->process();
+                       });
+}
+
+void Connection::finish_response() {
+    if (AccessLog* log = worker_.shared().access_log; log && phase_ != Phase::closed) {
+        const http::Request* req = parser_ ? &parser_->request() : nullptr;
+        std::string line;
+        line.reserve(256);
+        line += peer_;
+        line += " - - [";
+        line += worker_.clock().log_time();
+        line += "] \"";
+        if (req && !req->method_name.empty()) {
+            append_log_escaped(line, req->method_name);
+            line += ' ';
+            append_log_escaped(line, req->target);
+            line += req->version == 10 ? " HTTP/1.0" : " HTTP/1.1";
+        } else {
+            line += '-';  // the request line could not be parsed
+        }
+        line += "\" ";
+        append_number(line, static_cast<std::uint64_t>(response_.status));
+        line += ' ';
+        append_number(line, body_sent_);
+        line += " \"";
+        append_log_escaped(line, req ? req->referer : std::string_view{});
+        line += "\" \"";
+        append_log_escaped(line, req ? req->user_agent : std::string_view{});
+        line += "\"\n";
+        log->write(line);
+    }
+    parser_.reset();
+    response_.file.reset();  // let the file cache drop the descriptor when it wants
+    if (phase_ == Phase::closed) return close();
+    phase_ = Phase::reading;
+    if (close_after_) linger();
+}
+
+// Half-close, then drain what the client still sends for a moment, so that
+// the response is not destroyed by a reset (nginx's lingering_close).
+void Connection::linger() {
+    if (phase_ == Phase::lingering || phase_ == Phase::closed) return;
+    phase_ = Phase::lingering;
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    deadline_ = worker_.clock().now() + kLingerTime;
+    begin_ = end_ = 0;
+    drain();
+}
+
+void Connection::drain() {
+    socket_.async_read_some(asio::buffer(buf_.get(), cap_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                                if (ec || self->phase_ == Phase::closed) return self->close();
+                                self->drain();
+                            });
+}
+
+void Connection::close() {
+    phase_ = Phase::closed;
+    boost::system::error_code ec;
+    socket_.close(ec);
+}
+
+}  // namespace cache_tier::server

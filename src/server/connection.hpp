@@ -1,0 +1,68 @@
+#pragma once
+// One client connection: read -> parse -> handle -> write, in a loop, so
+// pipelined requests are answered in order. Headers are built by hand and
+// bodies go out with writev or sendfile straight on the socket; the event loop
+// is only asked to wait when the socket would block.
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/response.hpp"
+#include "server/request_parser.hpp"
+
+namespace cache_tier::server {
+
+class Worker;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    void start();
+    // Called by the worker's tick.
+    bool expired(std::chrono::steady_clock::time_point now) const { return now >= deadline_; }
+    void abort();             // timeout or forced shutdown: close now
+    void close_when_idle();   // graceful shutdown: close now if between requests, else after the response
+
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+
+private:
+    enum class Phase { reading, writing, lingering, closed };
+
+    void process();
+    void read_more();
+    void on_read(const boost::system::error_code& ec, std::size_t n);
+    bool request_line_too_long() const;
+    void handle_request();
+    void respond_error(int status);
+    void build_head(const http::Request* req);
+    bool write_some();  // true when the response is fully sent
+    void wait_writable();
+    void finish_response();
+    void linger();
+    void drain();
+    void close();
+
+    Worker& worker_;
+    boost::asio::ip::tcp::socket socket_;
+    int fd_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+    std::optional<RequestParser> parser_;
+    http::Response response_;
+    std::string head_;
+    std::size_t head_sent_ = 0;
+    std::uint64_t body_sent_ = 0;
+    bool close_after_ = false;
+    Phase phase_ = Phase::reading;
+    std::chrono::steady_clock::time_point deadline_;
+    std::string peer_;  // remote address, for the access log only
+};
+
+}  // namespace cache_tier::server

@@ -1,0 +1,110 @@
+#include "server/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/connection.hpp"
+
+namespace cache_tier::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd)
+    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {
+    boost::system::error_code ec;
+    // Every worker accepts on its own duplicate of one listening socket: the
+    // port is bound once, so a second server on the same port fails cleanly.
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    int fd = ::dup(listen_fd);
+    acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (ec) throw std::runtime_error("listening socket: " + ec.message());
+    acceptor_.non_blocking(true, ec);
+}
+
+Worker::~Worker() = default;
+
+void Worker::run() {
+    accept();
+    tick();
+    io_.run();
+}
+
+void Worker::accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || stopping_) return;
+        if (ec) {
+            // Out of descriptors or memory: wait a little instead of spinning.
+            spdlog::warn("accept failed: {}", ec.message());
+            accept_retry_.expires_after(std::chrono::milliseconds(100));
+            accept_retry_.async_wait([this](const boost::system::error_code& e) {
+                if (!e) accept();
+            });
+            return;
+        }
+        if (shared_.connections.load(std::memory_order_relaxed) >= shared_.options.max_connections)
+            reject(socket);
+        else
+            std::make_shared<Connection>(*this, std::move(socket))->start();
+        accept();
+    });
+}
+
+void Worker::reject(tcp::socket& socket) {
+    static constexpr std::string_view busy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+    ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    boost::system::error_code ec;
+    socket.close(ec);
+}
+
+void Worker::tick() {
+    clock_.update();
+    auto now = clock_.now();
+    bool force = stopping_ && now >= force_close_at_;
+    for (Connection* c = head_; c;) {
+        Connection* next = c->next;
+        if (force || c->expired(now)) c->abort();
+        c = next;
+    }
+    if (stopping_ && !head_) return;  // nothing left: let io_.run() return
+    ticker_.expires_after(std::chrono::seconds(1));
+    ticker_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) tick();
+    });
+}
+
+void Worker::begin_shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    force_close_at_ = clock_.now() + shared_.options.shutdown_timeout;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    accept_retry_.cancel();
+    for (Connection* c = head_; c;) {
+        Connection* next = c->next;
+        c->close_when_idle();
+        c = next;
+    }
+    // Re-run the tick now so an idle worker exits at once.
+    ticker_.cancel();
+    asio::post(io_, [this] { tick(); });
+}
+
+void Worker::attach(Connection* c) {
+    c->next = head_;
+    if (head_) head_->prev = c;
+    head_ = c;
+}
+
+void Worker::detach(Connection* c) {
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (head_ == c) head_ = c->next;
+    c->prev = c->next = nullptr;
+}
+
+}  // namespace cache_tier::server

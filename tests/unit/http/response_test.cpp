@@ -1,0 +1,140 @@
+// Response helpers: reason phrases, the one error shape, escaping, OpenFile.
+#include "http/response.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <ostream>
+#include <string>
+
+namespace cache_tier::http {
+namespace {
+
+struct ReasonCase {
+    int status;
+    std::string reason;
+};
+
+void PrintTo(const ReasonCase& c, std::ostream* os) { *os << c.status; }
+
+class ReasonTest : public ::testing::TestWithParam<ReasonCase> {};
+
+TEST_P(ReasonTest, KnowsPhrase) { EXPECT_EQ(reason_phrase(GetParam().status), GetParam().reason); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Codes, ReasonTest,
+    ::testing::Values(ReasonCase{200, "OK"}, ReasonCase{206, "Partial Content"}, ReasonCase{301, "Moved Permanently"},
+                      ReasonCase{302, "Found"}, ReasonCase{304, "Not Modified"}, ReasonCase{400, "Bad Request"},
+                      ReasonCase{403, "Forbidden"}, ReasonCase{404, "Not Found"},
+                      ReasonCase{405, "Method Not Allowed"}, ReasonCase{408, "Request Timeout"},
+                      ReasonCase{412, "Precondition Failed"}, ReasonCase{413, "Content Too Large"},
+                      ReasonCase{414, "URI Too Long"}, ReasonCase{416, "Range Not Satisfiable"},
+                      ReasonCase{431, "Request Header Fields Too Large"},
+                      ReasonCase{500, "Internal Server Error"}, ReasonCase{501, "Not Implemented"},
+                      ReasonCase{502, "Bad Gateway"}, ReasonCase{503, "Service Unavailable"},
+                      ReasonCase{504, "Gateway Timeout"}, ReasonCase{0, "Unknown"}, ReasonCase{299, "Unknown"},
+                      ReasonCase{-1, "Unknown"}, ReasonCase{1000, "Unknown"}),
+    [](const auto& info) { return std::to_string(info.index) + "_" + std::to_string(info.param.status < 0 ? 0 : info.param.status); });
+
+struct ErrorCase {
+    int status;
+    std::string message;
+    std::string body;
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.status << " " << c.message; }
+
+class ErrorResponseTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ErrorResponseTest, SameShapeForEveryError) {
+    const ErrorCase& c = GetParam();
+    Response out;
+    out.body = "previous body";
+    out.file_offset = 5;
+    out.file_length = 10;
+    error_response(out, c.status, c.message);
+    EXPECT_EQ(out.status, c.status);
+    EXPECT_EQ(out.headers, "Content-Type: text/plain; charset=utf-8\r\n");
+    EXPECT_EQ(out.body, c.body);
+    EXPECT_EQ(out.file, nullptr);
+    EXPECT_EQ(out.content_length(), c.body.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, ErrorResponseTest,
+    ::testing::Values(ErrorCase{400, "name contains '..'", "400 Bad Request: name contains '..'\n"},
+                      ErrorCase{404, "not cached", "404 Not Found: not cached\n"},
+                      ErrorCase{416, "range", "416 Range Not Satisfiable: range\n"},
+                      ErrorCase{503, "busy", "503 Service Unavailable: busy\n"},
+                      ErrorCase{404, "", "404 Not Found\n"}),
+    [](const auto& info) { return std::to_string(info.index); });
+
+TEST(ErrorResponse, KeepsHeadersAddedBefore) {
+    Response out;
+    out.add_header("Allow", "GET, HEAD");
+    error_response(out, 405, "use GET or HEAD");
+    EXPECT_EQ(out.headers, "Allow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    EXPECT_EQ(out.body, "405 Method Not Allowed: use GET or HEAD\n");
+}
+
+struct EscapeCase {
+    std::string name;
+    std::string input;
+    std::string escaped;
+};
+
+void PrintTo(const EscapeCase& c, std::ostream* os) { *os << c.name; }
+
+class EscapeTest : public ::testing::TestWithParam<EscapeCase> {};
+
+TEST_P(EscapeTest, Escapes) { EXPECT_EQ(escape_header_value(GetParam().input), GetParam().escaped); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, EscapeTest,
+    ::testing::Values(EscapeCase{"Plain", "Show/Ep 1.mp3", "Show/Ep 1.mp3"}, EscapeCase{"Empty", "", ""},
+                      EscapeCase{"HeaderSplitting", "a\r\nSet-Cookie: x", "a%0D%0ASet-Cookie: x"},
+                      EscapeCase{"Nul", std::string("a\0b", 3), "a%00b"}, EscapeCase{"Del", "a\x7f", "a%7F"},
+                      EscapeCase{"Tab", "a\tb", "a%09b"}, EscapeCase{"Html", "<script>&", "%3Cscript%3E%26"},
+                      EscapeCase{"Quotes", "\"'", "%22%27"}, EscapeCase{"NonAscii", "caf\xc3\xa9", "caf%C3%A9"},
+                      EscapeCase{"PercentItself", "100%", "100%25"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(OpenFile, DestructorClosesDescriptor) {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    {
+        OpenFile file;
+        file.fd = fd;
+    }
+    errno = 0;
+    EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+    EXPECT_EQ(errno, EBADF);
+}
+
+TEST(OpenFile, DefaultDoesNotCloseAnything) {
+    // A default OpenFile holds -1 and must not close a descriptor it does not own.
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    { OpenFile file; }
+    EXPECT_NE(::fcntl(fd, F_GETFD), -1);
+    ::close(fd);
+}
+
+TEST(ResponseReset, BackToBlank200) {
+    Response out;
+    error_response(out, 500, "x");
+    out.omit_body = true;
+    out.close = true;
+    out.reset();
+    EXPECT_EQ(out.status, 200);
+    EXPECT_TRUE(out.headers.empty());
+    EXPECT_TRUE(out.body.empty());
+    EXPECT_FALSE(out.omit_body);
+    EXPECT_FALSE(out.close);
+}
+
+}  // namespace
+}  // namespace cache_tier::http
