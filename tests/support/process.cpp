@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,8 @@ Process::Process(std::vector<std::string> argv, const fs::path& log_dir,
         ::dup2(out, 1);
         ::dup2(err, 2);
         ::setpgid(0, 0);
+        // A test that dies must not leave its servers behind.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         for (auto& [k, v] : extra_env) ::setenv(k.c_str(), v.c_str(), 1);
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(a.data());
@@ -201,6 +204,8 @@ Nginx::Nginx(const fs::path& root, const std::string& extra_server_conf, const s
         port_ = free_port();
         std::ostringstream conf;
         conf << "worker_processes 1;\n"
+             // Tests run as root with 0700 temp dirs: workers must be able to read them.
+             << (::geteuid() == 0 ? "user root;\n" : "")
              << "daemon off;\n"
              << "pid " << (dir_.path() / "nginx.pid").string() << ";\n"
              << "error_log " << (dir_.path() / "error.log").string() << " warn;\n"

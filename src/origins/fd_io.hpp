@@ -1,0 +1,36 @@
+#pragma once
+// Small POSIX I/O helpers shared by the origins.
+#include <unistd.h>
+
+#include <cstddef>
+#include <utility>
+
+namespace cache_tier::origins::detail {
+
+// Write all `size` bytes, retrying short writes and EINTR. Returns 0 or the errno.
+int write_all(int fd, const char* data, std::size_t size);
+
+// Owns a file descriptor; closes it once.
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) {
+            if (fd_ >= 0) ::close(fd_);
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace cache_tier::origins::detail

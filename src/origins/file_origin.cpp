@@ -1,0 +1,262 @@
+// Origin in a local directory (the demo's origin, or an NFS mount): file:///dir.
+//
+// public_url() returns a file:// URL. Browsers will not follow a redirect from
+// an http page to file://, so this origin suits fills and demos, not serving
+// misses to the public; it is what the URL names, and the caller decides.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/http_date.hpp"
+#include "origins/fd_io.hpp"
+#include "origins/origin_factories.hpp"
+#include "store/name.hpp"
+
+namespace cache_tier::origins::detail {
+
+namespace {
+
+constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
+
+// Without openat2 (old kernels, strict seccomp filters): walk the key one
+// segment at a time and refuse every symbolic link, which is stricter still.
+int open_without_symlinks(int dir_fd, const std::string& key) {
+    if (key.empty() || key.front() == '/') return -EXDEV;
+    UniqueFd current;
+    int at = dir_fd;
+    std::size_t start = 0;
+    while (true) {
+        std::size_t slash = key.find('/', start);
+        std::string segment = key.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        if (segment.empty() || segment == "." || segment == "..") return -EXDEV;
+        const bool last = slash == std::string::npos;
+        int flags = last ? kOpenFlags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        int fd = ::openat(at, segment.c_str(), flags);
+        if (fd < 0) return -errno;
+        if (last) return fd;
+        current = UniqueFd(fd);
+        at = current.get();
+        start = slash + 1;
+    }
+}
+
+// Open `key` for reading, refusing any path that resolves outside `dir_fd`
+// (absolute names, "..", symlinks pointing out). Returns the fd or -errno.
+int open_beneath(int dir_fd, const std::string& key) {
+    open_how how{};
+    how.flags = kOpenFlags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, dir_fd, key.c_str(), &how, sizeof how);
+    if (fd >= 0) return static_cast<int>(fd);
+    if (errno == ENOSYS || errno == EPERM) return open_without_symlinks(dir_fd, key);
+    return -errno;
+}
+
+bool is_local_write_error(int error) {
+    return error == ENOSPC || error == EDQUOT || error == EFBIG || error == EROFS;
+}
+
+struct CopyOutcome {
+    std::uint64_t copied = 0;
+    int error = 0;            // 0: stopped at `size` or at end of file
+    bool write_side = false;  // the error came from writing out_fd
+};
+
+// Copy `size` bytes from the current offsets: in-kernel (copy_file_range,
+// then sendfile) where the filesystems allow it, read/write otherwise.
+CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
+    enum class Method { copy_range, sendfile, read_write } method = Method::copy_range;
+    CopyOutcome outcome;
+    std::vector<char> buffer;
+    while (outcome.copied < size) {
+        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size - outcome.copied, 1u << 30));
+        ssize_t n = 0;
+        if (method == Method::copy_range) {
+            n = ::copy_file_range(in, nullptr, out, nullptr, chunk, 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+                          errno == EBADF || errno == EPERM)) {
+                method = Method::sendfile;
+                continue;
+            }
+        } else if (method == Method::sendfile) {
+            n = ::sendfile(out, in, nullptr, chunk);
+            if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+                method = Method::read_write;
+                continue;
+            }
+        } else {
+            buffer.resize(1 << 18);
+            n = ::read(in, buffer.data(), std::min(chunk, buffer.size()));
+            if (n > 0) {
+                if (int error = write_all(out, buffer.data(), static_cast<std::size_t>(n)); error != 0) {
+                    outcome.error = error;
+                    outcome.write_side = true;
+                    return outcome;
+                }
+            }
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            outcome.error = errno;
+            outcome.write_side = is_local_write_error(errno);
+            return outcome;
+        }
+        if (n == 0) return outcome;  // end of file before `size`: the file shrank
+        outcome.copied += static_cast<std::uint64_t>(n);
+    }
+    return outcome;
+}
+
+std::string hex(std::uint64_t value) {
+    char buffer[17];
+    auto length = std::snprintf(buffer, sizeof buffer, "%llx", static_cast<unsigned long long>(value));
+    return std::string(buffer, static_cast<std::size_t>(length));
+}
+
+std::string_view strip_weak(std::string_view tag) { return tag.starts_with("W/") ? tag.substr(2) : tag; }
+
+// RFC 9110 §13.1.2: If-None-Match (weak comparison) decides when present;
+// otherwise §13.1.3: unchanged if not modified since the given date.
+bool unchanged(const Validators& validators, const std::string& etag, std::int64_t mtime) {
+    if (!validators.etag.empty()) return strip_weak(validators.etag) == strip_weak(etag);
+    if (validators.last_modified.empty()) return false;
+    auto since = http::parse_http_date(validators.last_modified);
+    return since && mtime <= *since;
+}
+
+class FileOrigin final : public Origin {
+public:
+    explicit FileOrigin(std::string dir) : dir_(std::move(dir)) {}
+
+    FetchResult fetch(const FetchRequest& req, int out_fd) override {
+        try {
+            return fetch_file(req, out_fd);
+        } catch (const std::exception& e) {
+            FetchResult result;
+            result.status = FetchStatus::local_error;
+            result.message = std::string("fetch failed: ") + e.what();
+            return result;
+        }
+    }
+
+    std::string public_url(std::string_view key) const override {
+        std::string dir = dir_ == "/" ? "" : dir_;
+        return "file://" + (dir.empty() ? "" : "/" + store::encode_path(dir.substr(1))) + "/" +
+               store::encode_path(key);
+    }
+
+    std::string describe() const override { return "file://" + dir_; }
+
+private:
+    FetchResult fetch_file(const FetchRequest& req, int out_fd) const {
+        FetchResult result;
+        auto fail = [&](FetchStatus status, std::string message) {
+            result.status = status;
+            result.message = std::move(message);
+            return result;
+        };
+        if (req.key.empty() || req.key.find('\0') != std::string::npos)
+            return fail(FetchStatus::not_found, "not a valid file name");
+        UniqueFd dir(::open(dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir)
+            return fail(FetchStatus::origin_error,
+                        "cannot open origin directory " + dir_ + ": " + std::strerror(errno));
+        int fd = open_beneath(dir.get(), req.key);
+        if (fd < 0) {
+            int error = -fd;
+            if (error == ENOENT || error == ENOTDIR)
+                return fail(FetchStatus::not_found, "origin has no file '" + req.key + "'");
+            if (error == EXDEV || error == ELOOP)
+                return fail(FetchStatus::not_found, "'" + req.key + "' leads outside the origin directory");
+            if (error == EACCES) return fail(FetchStatus::refused, "no permission to read '" + req.key + "'");
+            return fail(FetchStatus::origin_error, "cannot open '" + req.key + "': " + std::strerror(error));
+        }
+        UniqueFd file(fd);
+        struct stat st {};
+        if (::fstat(file.get(), &st) != 0)
+            return fail(FetchStatus::origin_error, "cannot stat '" + req.key + "': " + std::strerror(errno));
+        if (!S_ISREG(st.st_mode)) return fail(FetchStatus::not_found, "'" + req.key + "' is not a regular file");
+
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        const std::int64_t mtime = st.st_mtim.tv_sec;
+        result.etag = "\"" + hex(static_cast<std::uint64_t>(mtime)) + "-" + hex(size) + "\"";
+        result.last_modified = http::format_http_date(mtime);
+        if (unchanged(req.validators, result.etag, mtime))
+            return fail(FetchStatus::not_modified, "origin file unchanged");
+        if (req.max_size != 0 && size > req.max_size)
+            return fail(FetchStatus::too_large, "origin file is " + std::to_string(size) +
+                                                    " bytes, over the limit of " + std::to_string(req.max_size));
+
+        CopyOutcome copy = copy_bytes(file.get(), out_fd, size);
+        result.bytes = copy.copied;
+        if (copy.error != 0 && copy.write_side)
+            return fail(FetchStatus::local_error,
+                        std::string("writing the temporary file failed: ") + std::strerror(copy.error));
+        if (copy.error != 0)
+            return fail(FetchStatus::origin_error, "reading '" + req.key + "' failed after " +
+                                                       std::to_string(copy.copied) + " bytes: " +
+                                                       std::strerror(copy.error));
+        if (copy.copied != size)
+            return fail(FetchStatus::short_body, "origin file shrank while copying: " + std::to_string(copy.copied) +
+                                                     " of " + std::to_string(size) + " bytes");
+        result.status = FetchStatus::ok;
+        return result;
+    }
+
+    std::string dir_;  // absolute, no trailing '/' (except "/" itself)
+};
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// file:///srv/My%20Files -> "/srv/My Files"; false on a bad escape.
+bool percent_decode(std::string_view text, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        if (i + 2 >= text.size()) return false;
+        int high = hex_value(text[i + 1]), low = hex_value(text[i + 2]);
+        if (high < 0 || low < 0) return false;
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Origin> make_file_origin(const OriginOptions& opts, const UrlParts& url) {
+    if (!url.authority.empty() && url.authority != "localhost")
+        throw_bad_url(opts.url, "file:// URLs name a local directory; use file:///absolute/dir, not a host");
+    std::string dir;
+    if (!percent_decode(url.path, dir)) throw_bad_url(opts.url, "has a bad percent-escape");
+    if (dir.empty() || dir.front() != '/')
+        throw_bad_url(opts.url, "needs an absolute directory (file:///srv/files)");
+    if (dir.find('\0') != std::string::npos) throw_bad_url(opts.url, "has a NUL byte");
+    while (dir.size() > 1 && dir.ends_with('/')) dir.pop_back();
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0)
+        throw_bad_url(opts.url, "directory " + dir + " cannot be used: " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) throw_bad_url(opts.url, dir + " is not a directory");
+    return std::make_unique<FileOrigin>(std::move(dir));
+}
+
+}  // namespace cache_tier::origins::detail

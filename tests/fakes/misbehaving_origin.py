@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""An HTTP origin that misbehaves on purpose, for the failure paths no real
+origin takes on demand. The first path segment picks the behaviour; the rest
+names a file under --root:
+
+  /slow/<name>?chunk=65536&interval=0.5   the body in `chunk`-byte pieces, `interval` s apart
+  /error500/<name>                        500 Internal Server Error
+  /status/<code>/<name>                   that status with a short body (e.g. 403, 503)
+  /reset/<name>                           half the body, then a TCP reset (SO_LINGER 0)
+  /short/<name>?missing=1000              Content-Length `missing` bytes over the body, then close
+  /notfound/<name>                        404
+  /nolength/<name>                        the file without Content-Length, ended by closing
+  /redirect/<name>                        302 to /<name>
+  /<name>                                 the file, with ETag/Last-Modified and conditional GET
+
+Usage: misbehaving_origin.py --port N --root DIR
+Every request is logged to stdout as "METHOD TARGET STATUS".
+"""
+
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep tests/fakes free of __pycache__
+import fake_common  # noqa: E402
+
+BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect")
+
+
+class Handler(fake_common.LoggingHandler):
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        path, query = fake_common.split_path(self.path)
+        behaviour, _, rest = path.partition("/")
+        if behaviour not in BEHAVIOURS:
+            behaviour, rest = "plain", path
+        if behaviour == "status":
+            code, _, rest = rest.partition("/")
+            self.send_simple(int(code) if code.isdigit() else 400,
+                             b"status %s on purpose\n" % code.encode())
+            return
+        if behaviour == "error500":
+            self.send_simple(500, b"error on purpose\n")
+            return
+        if behaviour == "notfound":
+            self.send_simple(404, b"not found\n")
+            return
+        if behaviour == "redirect":
+            self.send_simple(302, b"", extra_headers={"Location": "/" + rest})
+            return
+        file_path = fake_common.resolve_under(self.server.args.root, rest)
+        if behaviour == "plain":
+            self.serve_file(file_path, lambda: self.send_simple(404, b"not found\n"))
+            return
+        if file_path is None or not os.path.isfile(file_path):
+            self.send_simple(404, b"not found\n")
+            return
+        with open(file_path, "rb") as f:
+            body = f.read()
+        if behaviour == "slow":
+            self.send_slowly(body, int(query.get("chunk", 65536)), float(query.get("interval", 0.5)))
+        elif behaviour == "reset":
+            self.send_then_reset(body)
+        elif behaviour == "short":
+            self.send_short(body, int(query.get("missing", max(1, len(body)))))
+        elif behaviour == "nolength":
+            self.send_until_close(body)
+
+    def start_body(self, announced_length):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(announced_length))
+        self.end_headers()
+        self.wfile.flush()
+
+    def send_slowly(self, body, chunk, interval):
+        self.start_body(len(body))
+        try:
+            for offset in range(0, len(body), max(1, chunk)):
+                self.wfile.write(body[offset:offset + chunk])
+                self.wfile.flush()
+                time.sleep(interval)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as a test of timeouts expects
+        self.close_connection = True
+
+    def send_then_reset(self, body):
+        self.start_body(len(body))
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        # SO_LINGER with a zero timeout turns close() into a RST.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def send_until_close(self, body):
+        # HTTP/1.1 §6.3 (RFC 9112): without Content-Length or chunking, the body ends at close.
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading, as a size limit does
+        self.close_connection = True
+
+    def send_short(self, body, missing):
+        self.start_body(len(body) + missing)
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        self.close_connection = True
+
+
+def main():
+    args = fake_common.base_arguments(__doc__.splitlines()[0]).parse_args()
+    fake_common.run(Handler, args)
+
+
+if __name__ == "__main__":
+    main()
