@@ -82,7 +82,7 @@ const std::map<std::string, Setter>& setters() {
         {"s3_endpoint_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_endpoint = text(v, w); }},
         {"presign_expiry", [](auto& v, auto& w, Config& c, auto&) { c.origin.presign_expiry = seconds(v, w); }},
         {"fill_workers", [](auto& v, auto& w, Config& c, auto&) { c.fill_workers = static_cast<unsigned>(whole_number(v, w, 1, 256)); }},
-        {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.max_queued_fills = whole_number(v, w, 0, 10000000); }},
+        {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.max_queued_fills = whole_number(v, w, 1, 10000000); }},
         {"max_file_size", [](auto& v, auto& w, Config& c, auto&) {
              c.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
          }},
@@ -171,6 +171,7 @@ void validate_config(Config& cfg) {
         fail("origin", "must not contain control characters");
     if (cfg.retry_min > cfg.retry_max) fail("retry_min", "must not be larger than retry_max");
     if (cfg.fill_workers == 0) fail("fill_workers", "must be at least 1");
+    if (cfg.max_queued_fills == 0) fail("max_queued_fills", "must be at least 1");
 }
 
 }  // namespace cache_tier::app

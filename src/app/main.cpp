@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/client_commands.hpp"
 #include "app/serve_command.hpp"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,18 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_code = 0;
     cache_tier::app::add_serve_command(app, exit_code);
+    cache_tier::app::add_client_commands(app, exit_code);
+    // CLI11 would only say "a subcommand is required"; name the unknown word.
+    if (argc > 1 && argv[1][0] != '-') {
+        std::string first = argv[1];
+        auto subs = app.get_subcommands([](const CLI::App*) { return true; });
+        bool known = false;
+        for (auto* sub : subs) known = known || sub->check_name(first);
+        if (!known) {
+            std::cerr << "cache-tier: unknown command '" << first << "' (see cache-tier --help)\n";
+            return 2;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

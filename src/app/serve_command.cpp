@@ -86,6 +86,9 @@ int run_serve(const ServeFlags& flags) {
     } catch (const std::invalid_argument& e) {  // make_origin's complaints about the origin URL
         std::cerr << "cache-tier serve: origin: " << e.what() << "\n";
         return 2;
+    } catch (const std::runtime_error& e) {  // the fill engine cannot set up its folders
+        std::cerr << "cache-tier serve: " << e.what() << "\n";
+        return 2;
     }
 
     auto open_files = server::raise_open_file_limit();

@@ -100,15 +100,23 @@ void Connection::process() {
             return read_more();
         }
         if (!parser_) {
+            // RFC 9112 §2.2: empty lines before a request-line are ignored.
+            while (end_ - begin_ >= 2 && buf_[begin_] == '\r' && buf_[begin_ + 1] == '\n') begin_ += 2;
+            if (begin_ == end_) continue;
             parser_.emplace();
             parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+            scanned_ = 0;
             // A request that has begun must be complete within header_timeout.
             deadline_ = worker_.clock().now() + opts.header_timeout;
         }
-        boost::system::error_code ec;
-        std::size_t used = parser_->put(asio::const_buffer(buf_.get() + begin_, end_ - begin_), ec);
-        if (ec == bhttp::error::need_more) {
+        // The parser is only given a complete header, so the views it
+        // records stay valid: the buffer is never moved under a parsed request.
+        std::string_view pending(buf_.get() + begin_, end_ - begin_);
+        std::size_t eoh = pending.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
+        if (eoh == std::string_view::npos) {
+            scanned_ = pending.size();
             if (request_line_too_long()) return respond_error(414);
+            if (pending.size() > opts.max_header_bytes) return respond_error(431);
             if (begin_ > 0) {
                 std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
                 end_ -= begin_;
@@ -116,8 +124,11 @@ void Connection::process() {
             }
             return read_more();
         }
+        if (eoh + 4 > opts.max_header_bytes) return respond_error(request_line_too_long() ? 414 : 431);
+        boost::system::error_code ec;
+        std::size_t used = parser_->put(asio::const_buffer(pending.data(), pending.size()), ec);
         if (ec == bhttp::error::header_limit) return respond_error(request_line_too_long() ? 414 : 431);
-        if (ec) return respond_error(400);
+        if (ec) return respond_error(400);  // need_more included: a complete header must parse
         begin_ += used;
         handle_request();
         if (!write_some()) return wait_writable();

@@ -54,6 +54,7 @@ private:
     int fd_;
     std::unique_ptr<char[]> buf_;
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+    std::size_t scanned_ = 0;  // bytes of the pending request already searched for the header's end
     std::optional<RequestParser> parser_;
     http::Response response_;
     std::string head_;

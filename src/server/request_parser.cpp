@@ -21,7 +21,11 @@ void RequestParser::on_request_impl(bhttp::verb method, string_view method_str, 
 void RequestParser::on_field_impl(bhttp::field name, string_view, string_view value, error_code&) {
     std::string_view* slot = nullptr;
     switch (name) {
-        case bhttp::field::host: slot = &request_.host; break;
+        case bhttp::field::transfer_encoding: has_transfer_encoding_ = true; return;
+        case bhttp::field::host:
+            ++host_count_;
+            slot = &request_.host;
+            break;
         case bhttp::field::range: slot = &request_.range; break;
         case bhttp::field::if_match: slot = &request_.if_match; break;
         case bhttp::field::if_none_match: slot = &request_.if_none_match; break;
@@ -36,7 +40,20 @@ void RequestParser::on_field_impl(bhttp::field name, string_view, string_view va
     if (slot->empty()) *slot = view(value);
 }
 
-void RequestParser::on_header_impl(error_code&) { request_.keep_alive = keep_alive(); }
+void RequestParser::on_header_impl(error_code& ec) {
+    // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; never two.
+    if (host_count_ > 1 || (request_.version >= 11 && host_count_ == 0)) {
+        ec = bhttp::error::bad_field;
+        return;
+    }
+    // RFC 9112 §6.3: with a transfer coding other than a final "chunked" the
+    // body's length is unknown; the request must be refused (no smuggling).
+    if (has_transfer_encoding_ && !chunked()) {
+        ec = bhttp::error::bad_transfer_encoding;
+        return;
+    }
+    request_.keep_alive = keep_alive();
+}
 
 void RequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code&) {
     // GET and HEAD carry no body; any body means the connection is closed after

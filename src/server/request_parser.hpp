@@ -29,6 +29,8 @@ private:
     void on_finish_impl(error_code&) override {}
 
     http::Request request_;
+    unsigned host_count_ = 0;
+    bool has_transfer_encoding_ = false;
 };
 
 }  // namespace cache_tier::server

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "origins/origin.hpp"
+#include "support/fake_origin.hpp"
 #include "support/process.hpp"
 
 namespace origin_test {
@@ -77,43 +78,7 @@ inline OriginOptions options_for(const std::string& url) {
     return opts;
 }
 
-// One of the python fakes in tests/fakes, serving `root` on a free port.
-class Fake {
-public:
-    Fake(const std::string& script, const fs::path& root, std::vector<std::string> extra_args = {}) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            port_ = ct_test::free_port();
-            std::vector<std::string> argv = {CACHE_TIER_PYTHON,
-                                             std::string(CACHE_TIER_SOURCE_DIR) + "/tests/fakes/" + script,
-                                             "--port", std::to_string(port_), "--root", root.string()};
-            argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-            proc_ = std::make_unique<ct_test::Process>(argv, logs_.path());
-            if (ct_test::wait_for_port(port_, 10s) && proc_->running()) return;
-            proc_->kill9();
-        }
-        throw std::runtime_error(script + " did not start: " + proc_->stderr_text());
-    }
-    ~Fake() {
-        if (proc_) proc_->stop(SIGTERM, 5s);
-    }
-    int port() const { return port_; }
-    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    // Requests logged so far whose line contains `needle`.
-    int count_requests(const std::string& needle) const {
-        std::istringstream in(proc_->stdout_text());
-        std::string line;
-        int n = 0;
-        while (std::getline(in, line))
-            if (line.find(needle) != std::string::npos) ++n;
-        return n;
-    }
-    std::string log() const { return proc_->stdout_text() + proc_->stderr_text(); }
-
-private:
-    ct_test::TempDir logs_;
-    int port_ = 0;
-    std::unique_ptr<ct_test::Process> proc_;
-};
+using Fake = ct_test::FakeOrigin;
 
 // Sets (or, with nullopt, unsets) environment variables for one scope.
 class ScopedEnv {

@@ -1,0 +1,1 @@
+"""Shared pieces of the benchmarks: servers, wrk, /proc readings, tables."""

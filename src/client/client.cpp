@@ -1,0 +1,120 @@
+#include "cache_tier/client.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "client/cluster.hpp"
+#include "client/log.hpp"
+#include "client/node_health.hpp"
+#include "client/status_cache.hpp"
+#include "client/urls.hpp"
+
+namespace cache_tier {
+
+using client::StatusCache;
+
+struct Client::State {
+    std::vector<std::string> nodes;  // normalised base URLs
+    ClientOptions options;
+    // Remembered statuses belong to one set of servers: two Clients talking to
+    // different clusters must not answer from each other's entries.
+    std::string cache_scope;
+
+    // The status cache key: the file name is case-insensitive, as the server's store is.
+    std::string cache_key(std::string_view file) const { return cache_scope + '\n' + client::lower_ascii(file); }
+
+    // The remembered status of `file` if it is younger than local_cache_time.
+    std::optional<StatusCache::Entry> fresh_entry(std::string_view file) const {
+        auto entry = client::shared_status_cache().find(cache_key(file));
+        if (entry && StatusCache::Clock::now() - entry->fetched_at > options.local_cache_time) entry.reset();
+        return entry;
+    }
+
+    // What the cluster says about `file` now; nullopt when no server answered.
+    std::optional<bool> ask(std::string_view file) const {
+        const client::AskPolicy policy{options.request_timeout, options.down_node_time, options.log_enabled};
+        const auto reply = client::ask_verify(nodes, file, policy, client::shared_node_health());
+        const std::string name(file);
+        if (reply.kind == client::ReplyKind::no_answer) {
+            client::log_line(options.log_enabled, "no server answered for " + name + ": " + reply.failure);
+            return std::nullopt;
+        }
+        if (reply.answer.error)
+            client::log_line(options.log_enabled, reply.node + " reports an error for " + name + ": " +
+                                                      reply.answer.error_msg);
+        client::log_line(options.log_enabled,
+                         reply.node + " says " + name + " available=" + (reply.answer.available ? "true" : "false"));
+        return reply.answer.available;
+    }
+};
+
+namespace {
+
+void check_options(const ClientOptions& options) {
+    using std::chrono::milliseconds;
+    if (options.request_timeout <= milliseconds::zero()) throw CacheError("request_timeout must be positive");
+    if (options.local_cache_time < milliseconds::zero()) throw CacheError("local_cache_time must not be negative");
+    if (options.down_node_time < milliseconds::zero()) throw CacheError("down_node_time must not be negative");
+}
+
+}  // namespace
+
+Client::Client(std::string base_url, ClientOptions options)
+    : Client(std::vector<std::string>{std::move(base_url)}, options) {}
+
+Client::Client(std::vector<std::string> base_urls, ClientOptions options) {
+    if (base_urls.empty()) throw CacheError("no cache-tier server given");
+    check_options(options);
+    auto state = std::make_shared<State>();
+    for (const auto& url : base_urls) {
+        std::string node = client::normalize_base_url(url);
+        // A server listed twice would only be tried twice when it is down.
+        if (std::find(state->nodes.begin(), state->nodes.end(), node) == state->nodes.end())
+            state->nodes.push_back(std::move(node));
+    }
+    std::vector<std::string> sorted = state->nodes;
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& node : sorted) state->cache_scope += node + ' ';
+    state->options = options;
+    state_ = std::move(state);
+}
+
+bool Client::verify_file(std::string_view name) {
+    const std::string_view file = client::checked_name(name);
+    const State& state = *state_;
+    // As the original client: with the local cache disabled, ask and remember nothing.
+    if (!state.options.enable_local_cache) return state.ask(file).value_or(false);
+    if (const auto entry = state.fresh_entry(file)) {
+        client::log_line(state.options.log_enabled, "using remembered status of " + std::string(file) +
+                                                        ": available=" + (entry->available ? "true" : "false"));
+        return entry->available;
+    }
+    return refresh_status_from_server(file);
+}
+
+bool Client::refresh_status_from_server(std::string_view name) {
+    const std::string_view file = client::checked_name(name);
+    const State& state = *state_;
+    const auto available = state.ask(file);
+    // A failure is not remembered: the status cache holds what servers said, and
+    // a node that failed is already skipped for down_node_time.
+    if (available) client::shared_status_cache().store(state.cache_key(file), *available);
+    return available.value_or(false);
+}
+
+bool Client::is_stale(std::string_view name) const {
+    const std::string_view file = client::checked_name(name);
+    return !state_->options.enable_local_cache || !state_->fresh_entry(file);
+}
+
+std::string Client::build_download_url(std::string_view name) const {
+    const std::string_view file = client::checked_name(name);
+    const std::string& node = client::download_node(state_->nodes, file, client::shared_node_health());
+    return client::route_url(node, "download", file);
+}
+
+const ClientOptions& Client::options() const { return state_->options; }
+
+const std::vector<std::string>& Client::base_urls() const { return state_->nodes; }
+
+}  // namespace cache_tier

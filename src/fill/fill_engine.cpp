@@ -1,0 +1,371 @@
+#include "fill/fill_engine.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "fill/backoff.hpp"
+#include "fill/transfer.hpp"
+#include "store/layout.hpp"
+#include "store/metadata.hpp"
+
+namespace cache_tier::fill {
+
+namespace fs = std::filesystem;
+using origins::FetchResult;
+using origins::FetchStatus;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// What the engine remembers of one file (by local name) between requests.
+struct Entry {
+    enum class Phase : unsigned char { idle, queued, running };
+    Phase phase = Phase::idle;
+    FileState last_failure = FileState::filling;  // not_found or failed after a failed fill; filling: none
+    steady::time_point retry_at{};                // no fetch before this (negative caching, backoff)
+    unsigned failures = 0;                        // failed fills in a row, for the backoff
+    std::string error_message;
+    std::optional<store::FileMeta> meta;  // set once a fill succeeded (or loaded at start)
+
+    // Nothing worth keeping: no copy known, no fill, no miss or backoff still running.
+    bool forgettable(steady::time_point now) const { return phase == Phase::idle && !meta && retry_at <= now; }
+};
+
+// Entries are split over shards so that verifies of different files on many
+// server threads rarely wait for the same mutex.
+struct alignas(64) Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Entry> entries;
+    std::size_t sweep_at = 1024;  // forget stale entries when the map grows past this
+};
+
+struct Job {
+    store::Name name;
+    bool revalidate = false;
+};
+
+constexpr std::size_t kShards = 32;
+
+}  // namespace
+
+struct FillEngine::Impl {
+    FillOptions options;
+    std::unique_ptr<origins::Origin> origin;
+    store::MetadataStore metadata;
+    fs::path temp_dir;
+    int cache_dir_fd = -1;
+    std::array<Shard, kShards> shards;
+
+    std::mutex queue_mutex;  // lock order: a shard's mutex, then queue_mutex
+    std::condition_variable work_ready;
+    std::condition_variable idle;
+    std::deque<Job> queue;
+    unsigned running = 0;
+    std::atomic<bool> stopping{false};
+
+    std::vector<std::unique_ptr<AbortSlot>> abort_slots;
+    std::vector<std::thread> workers;
+
+    Impl(FillOptions opts, std::unique_ptr<origins::Origin> org)
+        : options(std::move(opts)),
+          origin(std::move(org)),
+          metadata(options.cache_dir),
+          temp_dir(options.cache_dir / store::kTempDir) {}
+
+    Shard& shard_of(const std::string& local) { return shards[std::hash<std::string>{}(local) % kShards]; }
+
+    bool is_cached_file(const std::string& local, struct stat& st) const {
+        // Names are relative (normalize_name refuses a leading '/'); one fstatat, no allocation.
+        return !local.empty() && local.front() != '/' && ::fstatat(cache_dir_fd, local.c_str(), &st, 0) == 0 &&
+               S_ISREG(st.st_mode);
+    }
+
+    void remove_leftover_temp_files();
+    void load_metadata();
+    bool try_enqueue(const store::Name& name, bool revalidate);
+    FileStatus ensure(const store::Name& name);
+    void sweep(Shard& shard, steady::time_point now);
+    void worker_loop(AbortSlot& slot);
+    void run(const Job& job, AbortSlot& slot);
+    void record_outcome(const Job& job, bool had_copy, const FetchResult& result, double seconds);
+};
+
+void FillEngine::Impl::remove_leftover_temp_files() {
+    std::error_code ec;
+    std::size_t removed = 0;
+    for (fs::directory_iterator it(temp_dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code rm_ec;
+        removed += fs::remove_all(it->path(), rm_ec) > 0 ? 1 : 0;
+        if (rm_ec) spdlog::warn("cannot remove leftover temporary file {}: {}", it->path().string(), rm_ec.message());
+    }
+    if (removed > 0) spdlog::info("removed {} unfinished fill(s) left in {}", removed, temp_dir.string());
+}
+
+void FillEngine::Impl::load_metadata() {
+    std::vector<std::string> problems;
+    auto records = metadata.load_all(&problems);
+    for (const auto& problem : problems) spdlog::warn("{}", problem);
+    std::size_t kept = 0;
+    for (auto& [name, meta] : records) {
+        struct stat st {};
+        // A record whose file an operator deleted describes nothing any more.
+        if (!is_cached_file(name, st)) {
+            metadata.remove(name);
+            continue;
+        }
+        shard_of(name).entries[name].meta = std::move(meta);
+        ++kept;
+    }
+    if (kept > 0) spdlog::info("loaded metadata of {} cached file(s)", kept);
+}
+
+bool FillEngine::Impl::try_enqueue(const store::Name& name, bool revalidate) {
+    std::lock_guard lock(queue_mutex);
+    if (stopping || queue.size() >= std::max<std::size_t>(options.max_queued, 1)) return false;
+    queue.push_back(Job{name, revalidate});
+    work_ready.notify_one();
+    return true;
+}
+
+void FillEngine::Impl::sweep(Shard& shard, steady::time_point now) {
+    std::erase_if(shard.entries, [now](const auto& item) { return item.second.forgettable(now); });
+    shard.sweep_at = std::max<std::size_t>(1024, shard.entries.size() * 2);
+}
+
+FileStatus FillEngine::Impl::ensure(const store::Name& name) {
+    struct stat st {};
+    const bool present = is_cached_file(name.local, st);
+    // The hot path: a cached file and no revalidation costs one fstatat.
+    if (present && options.revalidate_after.count() <= 0) return {FileState::cached, {}};
+
+    Shard& shard = shard_of(name.local);
+    std::lock_guard lock(shard.mutex);
+    const auto now = steady::now();
+    if (present) {
+        auto it = shard.entries.find(name.local);
+        if (it == shard.entries.end()) return {FileState::cached, {}};
+        Entry& e = it->second;
+        // Without a record, or with a size that is not what was fetched, the copy
+        // was put there by an operator: it is theirs to refresh.
+        if (!e.meta || e.meta->size != static_cast<std::uint64_t>(st.st_size)) return {FileState::cached, {}};
+        if (unix_now() - e.meta->fetched_at < options.revalidate_after.count()) return {FileState::cached, {}};
+        if (e.phase == Entry::Phase::idle && now >= e.retry_at && try_enqueue(name, true))
+            e.phase = Entry::Phase::queued;
+        return {FileState::cached, {}};
+    }
+
+    auto it = shard.entries.find(name.local);
+    if (it == shard.entries.end()) {
+        if (shard.entries.size() >= shard.sweep_at) sweep(shard, now);
+        it = shard.entries.try_emplace(name.local).first;
+    }
+    Entry& e = it->second;
+    if (e.phase != Entry::Phase::idle) return {FileState::filling, e.error_message};
+    if (now < e.retry_at) return {e.last_failure, e.error_message};
+    if (!try_enqueue(name, false))
+        return {FileState::queue_full,
+                fmt::format("too many fills waiting ({}); not fetching this file now", options.max_queued)};
+    e.phase = Entry::Phase::queued;
+    return {FileState::filling, e.error_message};
+}
+
+void FillEngine::Impl::worker_loop(AbortSlot& slot) {
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock lock(queue_mutex);
+            work_ready.wait(lock, [this] { return stopping || !queue.empty(); });
+            if (stopping) return;
+            job = std::move(queue.front());
+            queue.pop_front();
+            ++running;
+        }
+        run(job, slot);
+        std::lock_guard lock(queue_mutex);
+        --running;
+        if (running == 0 && queue.empty()) idle.notify_all();
+    }
+}
+
+void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
+    origins::FetchRequest req;
+    req.key = job.name.origin;
+    req.max_size = options.max_file_size;
+    {
+        Shard& shard = shard_of(job.name.local);
+        std::lock_guard lock(shard.mutex);
+        Entry& e = shard.entries[job.name.local];
+        e.phase = Entry::Phase::running;
+        if (job.revalidate && e.meta) req.validators = {e.meta->etag, e.meta->last_modified};
+    }
+    struct stat st {};
+    const bool had_copy = is_cached_file(job.name.local, st);
+    // The copy may have been deleted since the revalidation was queued: then fetch it whole.
+    if (!had_copy) req.validators = {};
+
+    spdlog::info("fill {}: {} from {}", job.name.origin, req.validators.empty() ? "fetching" : "revalidating",
+                 origin->describe());
+    const auto started = steady::now();
+    const TransferPaths paths{temp_dir, options.cache_dir / job.name.local};
+    FetchResult result = transfer(*origin, req, paths, slot);
+    const double seconds = std::chrono::duration<double>(steady::now() - started).count();
+    if (result.status == FetchStatus::not_modified && req.validators.empty()) {
+        result.status = FetchStatus::origin_error;
+        result.message = "origin answered 304 Not Modified to an unconditional request";
+    }
+    record_outcome(job, had_copy, result, seconds);
+}
+
+// Update the metadata on disk first (no lock held during I/O; single flight
+// means no other fill of this file runs), then the entry.
+void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const FetchResult& result, double seconds) {
+    const std::string& key = job.name.origin;
+    const std::string& local = job.name.local;
+    Shard& shard = shard_of(local);
+    std::optional<store::FileMeta> new_meta;
+
+    switch (result.status) {
+    case FetchStatus::ok: {
+        new_meta = store::FileMeta{result.etag, result.last_modified, result.bytes, unix_now()};
+        spdlog::info("fill {}: {} bytes in {:.2f} s", key, result.bytes, seconds);
+        break;
+    }
+    case FetchStatus::not_modified: {
+        std::lock_guard lock(shard.mutex);
+        new_meta = shard.entries[local].meta.value_or(store::FileMeta{});
+        new_meta->fetched_at = unix_now();
+        // RFC 9111 §4.3.4: a 304 updates the stored validators it carries.
+        if (!result.etag.empty()) new_meta->etag = result.etag;
+        if (!result.last_modified.empty()) new_meta->last_modified = result.last_modified;
+        spdlog::info("fill {}: not modified at the origin, copy kept", key);
+        break;
+    }
+    case FetchStatus::not_found:
+        if (job.revalidate && had_copy) {
+            // The origin no longer has the file: stop serving a copy of something deleted.
+            std::error_code ec;
+            fs::remove(options.cache_dir / local, ec);
+            spdlog::info("fill {}: gone from the origin, local copy removed", key);
+        }
+        metadata.remove(local);
+        break;
+    default:
+        break;
+    }
+    if (new_meta) {
+        if (std::string error = metadata.save(local, *new_meta); !error.empty())
+            spdlog::warn("fill {}: metadata not saved: {}", key, error);
+    }
+
+    std::lock_guard lock(shard.mutex);
+    Entry& e = shard.entries[local];
+    e.phase = Entry::Phase::idle;
+    const auto now = steady::now();
+    switch (result.status) {
+    case FetchStatus::ok:
+    case FetchStatus::not_modified:
+        e.meta = std::move(new_meta);
+        e.failures = 0;
+        e.last_failure = FileState::filling;
+        e.retry_at = {};
+        e.error_message.clear();
+        return;
+    case FetchStatus::not_found:
+        e.meta.reset();
+        e.failures = 0;
+        e.last_failure = FileState::not_found;
+        e.retry_at = now + options.negative_ttl;
+        e.error_message = fmt::format("origin has no file '{}' ({})", key,
+                                      result.http_status > 0 ? std::to_string(result.http_status) : "not found");
+        spdlog::info("fill {}: {}; remembered for {} s", key, e.error_message, options.negative_ttl.count());
+        return;
+    default:
+        break;
+    }
+    if (stopping) return;  // abandoned at shutdown: not the origin's fault, no backoff
+    e.failures += 1;
+    const auto delay = backoff_delay(e.failures, options.retry_min, options.retry_max);
+    e.last_failure = FileState::failed;
+    e.retry_at = now + delay;
+    if (!result.message.empty())
+        e.error_message = result.message;
+    else if (result.status == FetchStatus::too_large)
+        e.error_message = fmt::format("file is larger than the maximum file size ({} bytes)", options.max_file_size);
+    else
+        e.error_message = fmt::format("fetch failed: {}", origins::to_string(result.status));
+    spdlog::warn("fill {}: failed ({}): {}; next try in {} s{}", key, origins::to_string(result.status),
+                 e.error_message, delay.count(), had_copy ? "; the cached copy keeps serving" : "");
+}
+
+FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> origin)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(origin))) {
+    Impl& d = *impl_;
+    if (!d.origin) throw std::invalid_argument("fill engine: no origin");
+    if (std::string error = d.metadata.prepare(); !error.empty()) throw std::runtime_error(error);
+    d.cache_dir_fd = ::open(d.options.cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d.cache_dir_fd < 0)
+        throw std::runtime_error(fmt::format("cannot open cache directory {}: {}", d.options.cache_dir.string(),
+                                             std::strerror(errno)));
+    // Crash recovery: whatever is in the temporary folder belongs to a fill that
+    // never finished (kill -9, power loss). It was never visible; throw it away.
+    d.remove_leftover_temp_files();
+    d.load_metadata();
+    const unsigned workers = std::max(1u, d.options.workers);
+    for (unsigned i = 0; i < workers; ++i) d.abort_slots.push_back(std::make_unique<AbortSlot>());
+    for (unsigned i = 0; i < workers; ++i) d.workers.emplace_back([&d, i] { d.worker_loop(*d.abort_slots[i]); });
+    spdlog::info("fill engine: {} worker(s), up to {} queued, origin {}", workers, d.options.max_queued,
+                 d.origin->describe());
+}
+
+// Queued fills are dropped; running transfers are cut short through their
+// abort slot (the origin's next write fails). A transfer stalled without
+// writing ends by the origin's own timeouts (low_speed_time), so shutdown
+// waits at most that long.
+FillEngine::~FillEngine() {
+    Impl& d = *impl_;
+    {
+        std::lock_guard lock(d.queue_mutex);
+        d.stopping = true;
+        d.queue.clear();
+    }
+    d.work_ready.notify_all();
+    for (auto& slot : d.abort_slots) slot->abort();
+    for (auto& worker : d.workers) worker.join();
+    if (d.cache_dir_fd >= 0) ::close(d.cache_dir_fd);
+}
+
+FileStatus FillEngine::ensure(const store::Name& name) { return impl_->ensure(name); }
+
+std::string FillEngine::origin_url(const store::Name& name) const { return impl_->origin->public_url(name.origin); }
+
+bool FillEngine::wait_idle(std::chrono::milliseconds timeout) {
+    Impl& d = *impl_;
+    std::unique_lock lock(d.queue_mutex);
+    return d.idle.wait_for(lock, timeout, [&d] { return d.queue.empty() && d.running == 0; });
+}
+
+}  // namespace cache_tier::fill

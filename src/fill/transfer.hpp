@@ -1,0 +1,41 @@
+#pragma once
+// One origin fetch into a temporary file, renamed into place only when it is
+// complete: a cached file is visible whole or not at all.
+#include <filesystem>
+#include <mutex>
+
+#include "origins/origin.hpp"
+
+namespace cache_tier::fill {
+
+// Lets the engine cut a transfer short at shutdown without the origin's help:
+// abort() points the worker's file descriptor at a file that refuses writes,
+// so the origin's next write fails and its fetch returns. One per worker.
+class AbortSlot {
+public:
+    bool attach(int fd);  // false if already aborted
+    bool detach();        // true if abort() came while attached
+    void abort();
+
+private:
+    std::mutex mutex_;
+    int fd_ = -1;
+    bool aborted_ = false;
+};
+
+struct TransferPaths {
+    std::filesystem::path temp_dir;     // cache_dir/.cache-tier/tmp
+    std::filesystem::path destination;  // cache_dir/<local name>
+};
+
+// Fetch `req` into a new temporary file in paths.temp_dir; on FetchStatus::ok
+// check the size, fsync and rename it over paths.destination (creating parent
+// folders). Any failure, local ones included, comes back as the FetchResult's
+// status and message, and leaves no temporary file behind.
+origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferPaths& paths,
+                              AbortSlot& abort_slot);
+
+// fsync a folder so that a rename into it survives a crash.
+void sync_directory(const std::filesystem::path& dir);
+
+}  // namespace cache_tier::fill

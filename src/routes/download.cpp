@@ -1,0 +1,57 @@
+// GET /download/<name>: a 302 to the local copy when it is cached, else to the
+// origin while a fill starts, so no user ever waits for a fill.
+#include "fill/fill_engine.hpp"
+#include "routes/routes.hpp"
+#include "routes/verify_reply.hpp"
+
+namespace cache_tier::routes {
+
+namespace {
+
+// A Location value must not be able to split the header block (RFC 9112 §5:
+// field values carry no CR, LF or other control characters).
+bool safe_header_value(std::string_view value) {
+    for (unsigned char c : value)
+        if (c < 0x20 || c == 0x7f) return false;
+    return true;
+}
+
+void redirect(http::Response& out, std::string_view location) {
+    out.status = 302;  // RFC 9110 §15.4.3: Found; the target changes once the fill is done
+    out.add_header("Location", location);
+    out.add_header("Cache-Control", "no-store");
+}
+
+}  // namespace
+
+void handle_download(const http::Request& req, std::string_view raw_name, http::Response& out,
+                     const RouteContext& ctx) {
+    store::Name name;
+    if (auto error = store::normalize_name(raw_name, name); error != store::NameError::none) {
+        reject_name(raw_name, error, out);
+        return;
+    }
+    if (!ctx.fills) {
+        http::error_response(out, 503, "no origin configured");
+        return;
+    }
+    if (ctx.fills->ensure(name).available()) {
+        // Relative (the static prefix) unless a public base URL is configured;
+        // exactly one '/' between the two.
+        std::string_view base = ctx.options.public_base_url;
+        while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+        std::string location;
+        location.reserve(base.size() + ctx.options.static_prefix.size() + name.local.size());
+        location.append(base).append(ctx.options.static_prefix).append(store::encode_path(name.local));
+        redirect(out, location);
+        return;
+    }
+    const std::string location = ctx.fills->origin_url(name);
+    if (!safe_header_value(location)) {
+        http::error_response(out, 502, "the origin gave an unusable URL for this file");
+        return;
+    }
+    redirect(out, location);
+}
+
+}  // namespace cache_tier::routes

@@ -1,0 +1,107 @@
+// The real binary against an origin that misbehaves on purpose
+// (tests/fakes/misbehaving_origin.py): failures are reported in error_msg and
+// leave nothing cached; kill -9 in the middle of a fill leaves nothing served.
+#include <gtest/gtest.h>
+
+#include "fill_support.hpp"
+
+namespace fill_it {
+namespace {
+
+using ct_test::CacheTierServer;
+using ct_test::TempDir;
+
+class FillFailures : public ::testing::Test {
+protected:
+    TempDir origin;
+    TempDir cache;
+    FakeOrigin fake{"misbehaving_origin.py", origin.path()};
+
+    void SetUp() override { ct_test::write_file(origin / "file.bin", ct_test::random_bytes(200000, 9)); }
+};
+
+// The first path segment of a name picks the fake's behaviour ("error500/file.bin").
+TEST_F(FillFailures, BrokenTransfersAreReportedAndNothingIsCached) {
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url()});
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"error500/file.bin", "500"},
+        {"status/503/file.bin", "503"},
+        {"reset/file.bin", "reset"},
+        {"short/file.bin", "closed the connection"},
+    };
+    for (const auto& [name, expected] : cases) {
+        ASSERT_TRUE(eventually_state(server.port(), name, "failed")) << name << "\n" << server_log(server);
+        auto json = verify(server.port(), name);
+        EXPECT_EQ(json["available"], false) << name;
+        EXPECT_EQ(json["error"], true) << name;
+        ASSERT_TRUE(json["error_msg"].is_string()) << name;
+        EXPECT_NE(json["error_msg"].get<std::string>().find(expected), std::string::npos) << json.dump();
+        EXPECT_FALSE(fs::exists(cache / name)) << name;
+        auto served = ct_test::http_get(server.port(), "/static/files_cache/" + name);
+        ASSERT_TRUE(served);
+        EXPECT_EQ(served->status, 404) << name;
+        // Backing off: asking again does not reach the origin again.
+        EXPECT_EQ(fake.count_requests("GET /" + name), 1) << name;
+    }
+    EXPECT_TRUE(temp_files(cache.path()).empty());
+}
+
+TEST_F(FillFailures, FilesOverTheMaximumSizeAreRefusedClearly) {
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url(), "--max-file-size", "1000"});
+    ASSERT_TRUE(eventually_state(server.port(), "file.bin", "failed")) << server_log(server);
+    auto json = verify(server.port(), "file.bin");
+    EXPECT_NE(json["error_msg"].get<std::string>().find("1000"), std::string::npos) << json.dump();
+    EXPECT_FALSE(fs::exists(cache / "file.bin"));
+}
+
+TEST_F(FillFailures, AFullQueueStillRedirectsToTheOrigin) {
+    // 1 MB at 64 KB every half second: each fill takes 8 s.
+    for (const char* name : {"a.bin", "b.bin", "c.bin", "d.bin"})
+        ct_test::write_file(origin / name, ct_test::random_bytes(1 << 20));
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url() + "/slow", "--fill-workers", "1",
+                                          "--max-queued-fills", "1"});
+    for (const char* name : {"a.bin", "b.bin", "c.bin", "d.bin"}) {
+        auto response = ct_test::http_get(server.port(), std::string("/download/") + name);
+        ASSERT_TRUE(response);
+        EXPECT_EQ(response->status, 302);
+        EXPECT_EQ(response->header("Location"), fake.base_url() + "/slow/" + name);
+    }
+    // One fill runs or waits, one more waits: the fourth found no room.
+    EXPECT_EQ(verify(server.port(), "d.bin")["state"], "queue_full");
+}
+
+TEST_F(FillFailures, KilledMidFillServesNoPartialFileAndRefillsAfterRestart) {
+    const std::string body = ct_test::random_bytes(4 << 20, 21);
+    ct_test::write_file(origin / "big.bin", body);
+    {
+        // 64 KB every half second: the 4 MB fill takes half a minute.
+        CacheTierServer slow(cache.path(), {"--origin", fake.base_url() + "/slow"});
+        EXPECT_EQ(verify(slow.port(), "big.bin")["state"], "filling");
+        ASSERT_TRUE(ct_test::eventually(
+            [&] {
+                auto temps = temp_files(cache.path());
+                std::error_code ec;
+                return !temps.empty() && fs::file_size(temps.front(), ec) > 0;
+            },
+            10s))
+            << server_log(slow);
+        slow.process().kill9();
+    }
+    ASSERT_FALSE(temp_files(cache.path()).empty());  // what kill -9 left behind
+    EXPECT_FALSE(fs::exists(cache / "big.bin"));
+
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url()});
+    EXPECT_TRUE(temp_files(cache.path()).empty());  // removed at start
+    auto before = ct_test::http_get(server.port(), "/static/files_cache/big.bin");
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before->status, 404);
+
+    ASSERT_TRUE(eventually_state(server.port(), "big.bin", "cached")) << server_log(server);
+    auto after = ct_test::http_get(server.port(), "/static/files_cache/big.bin");
+    ASSERT_TRUE(after);
+    EXPECT_TRUE(after->body == body) << "the refilled copy differs from the origin's file";
+    EXPECT_TRUE(temp_files(cache.path()).empty());
+}
+
+}  // namespace
+}  // namespace fill_it
