@@ -15,12 +15,30 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "Installing: ${missing[*]}"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# ---------------------------------------------------------------------------
+# npm packages of the test fakes (tests/fakes/package.json: s3rver, for
+# tests/integration/fill_s3rver_test.cpp), installed exactly as locked in
+# package-lock.json, and only when node_modules is missing or older than it.
+FAKES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/fakes"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Installing: nodejs npm"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "node and npm are needed for the s3rver tests (tests/fakes); install them and run this again" >&2
+  exit 1
+fi
+if [ ! -d "$FAKES_DIR/node_modules" ] || [ "$FAKES_DIR/package-lock.json" -nt "$FAKES_DIR/node_modules" ]; then
+  echo "Installing test fakes: npm ci in tests/fakes"
+  (cd "$FAKES_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$FAKES_DIR/node_modules"
+fi

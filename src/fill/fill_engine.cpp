@@ -70,6 +70,19 @@ struct Job {
 
 constexpr std::size_t kShards = 32;
 
+// "origin has no file 'k' (404 Not Found: NoSuchKey)": the status and, where
+// the origin gave one, its own reason (S3's error code).
+std::string not_found_message(const std::string& key, const FetchResult& result) {
+    constexpr std::string_view answered = "origin answered ";
+    std::string_view why = result.message;
+    if (why.starts_with(answered)) why.remove_prefix(answered.size());
+    else why = {};
+    if (why.empty())
+        return fmt::format("origin has no file '{}' ({})", key,
+                           result.http_status > 0 ? std::to_string(result.http_status) : "not found");
+    return fmt::format("origin has no file '{}' ({})", key, why);
+}
+
 }  // namespace
 
 struct FillEngine::Impl {
@@ -299,8 +312,7 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
         e.failures = 0;
         e.last_failure = FileState::not_found;
         e.retry_at = now + options.negative_ttl;
-        e.error_message = fmt::format("origin has no file '{}' ({})", key,
-                                      result.http_status > 0 ? std::to_string(result.http_status) : "not found");
+        e.error_message = not_found_message(key, result);
         spdlog::info("fill {}: {}; remembered for {} s", key, e.error_message, options.negative_ttl.count());
         return;
     default:

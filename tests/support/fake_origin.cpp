@@ -1,7 +1,6 @@
 #include "support/fake_origin.hpp"
 
 #include <csignal>
-#include <sstream>
 #include <stdexcept>
 
 namespace ct_test {
@@ -24,12 +23,7 @@ FakeOrigin::~FakeOrigin() {
 }
 
 int FakeOrigin::count_requests(const std::string& needle) const {
-    std::istringstream in(proc_->stdout_text());
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line))
-        if (line.find(needle) != std::string::npos) ++n;
-    return n;
+    return count_lines_containing(proc_->stdout_text(), needle);
 }
 
 }  // namespace ct_test

@@ -245,7 +245,11 @@ Nginx::~Nginx() {
 std::string Nginx::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 int Nginx::count_requests(const std::string& needle) const {
-    std::istringstream in(read_file(access_log_path()));
+    return count_lines_containing(read_file(access_log_path()), needle);
+}
+
+int count_lines_containing(const std::string& text, const std::string& needle) {
+    std::istringstream in(text);
     std::string line;
     int n = 0;
     while (std::getline(in, line))

@@ -66,6 +66,9 @@ void write_file(const fs::path& p, const std::string& data);  // creates parent 
 // Deterministic pseudo-random bytes.
 std::string random_bytes(std::size_t n, unsigned seed = 1);
 
+// Lines of `text` that contain `needle` (counting requests in a log).
+int count_lines_containing(const std::string& text, const std::string& needle);
+
 // Run a command to completion (argv form); returns exit status, output in `out`.
 int run_command(const std::vector<std::string>& argv, std::string* out = nullptr);
 

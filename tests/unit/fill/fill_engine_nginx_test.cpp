@@ -69,7 +69,7 @@ TEST_F(FillFromNginx, A404IsAskedOnceWithinTheNegativeTime) {
     auto fills = engine();
     FileStatus status = ensure_and_wait(*fills, "missing.mp3");
     EXPECT_EQ(status.state, FileState::not_found);
-    EXPECT_NE(status.error_message.find("origin has no file 'missing.mp3' (404)"), std::string::npos)
+    EXPECT_NE(status.error_message.find("origin has no file 'missing.mp3' (404 Not Found)"), std::string::npos)
         << status.error_message;
     for (int i = 0; i < 50; ++i) EXPECT_EQ(fills->ensure(name_of("missing.mp3")).state, FileState::not_found);
     ASSERT_TRUE(fills->wait_idle(5s));
