@@ -37,7 +37,9 @@ struct Response {
 enum class Abort { none, announced_too_large, received_too_large, write_failed, error_body_full };
 
 struct Transfer {
-    int out_fd = -1;
+    explicit Transfer(int fd) : out_fd(fd), write_behind(fd) {}
+    int out_fd;
+    WriteBehind write_behind;
     std::uint64_t max_size = 0;  // 0: no limit
     Response response;
     std::uint64_t bytes = 0;  // body bytes written to out_fd
@@ -137,6 +139,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         return 0;
     }
     transfer.bytes += length;
+    transfer.write_behind.wrote(transfer.bytes);
     return length;
 }
 
@@ -412,8 +415,7 @@ FetchResult run_transfer(const OriginOptions& opts, const TransferRequest& trans
                          int out_fd) {
     try {
         CURL* curl = thread_handle();
-        Transfer state;
-        state.out_fd = out_fd;
+        Transfer state(out_fd);
         state.max_size = req.max_size;
         char error_buffer[CURL_ERROR_SIZE] = "";
         HeaderList headers = request_headers(transfer, req.validators);

@@ -3,12 +3,28 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace cache_tier::origins::detail {
 
 // Write all `size` bytes, retrying short writes and EINTR. Returns 0 or the errno.
 int write_all(int fd, const char* data, std::size_t size);
+
+// Starts write-back of a fill's temporary file every few MiB while the origin
+// is still sending, so the disk works during the download and the fsync
+// before the rename finds little left to do. It also waits for the step
+// before last, which keeps a fill's dirty pages bounded.
+class WriteBehind {
+public:
+    explicit WriteBehind(int fd) : fd_(fd) {}
+    // `total`: bytes written to the file so far.
+    void wrote(std::uint64_t total);
+
+private:
+    int fd_;
+    std::uint64_t started_ = 0;  // write-back started for [0, started_)
+};
 
 // Owns a file descriptor; closes it once.
 class UniqueFd {

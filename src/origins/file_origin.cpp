@@ -79,8 +79,10 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
     enum class Method { copy_range, sendfile, read_write } method = Method::copy_range;
     CopyOutcome outcome;
     std::vector<char> buffer;
+    WriteBehind write_behind(out);
     while (outcome.copied < size) {
-        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size - outcome.copied, 1u << 30));
+        // Chunks of a few MiB, so write-back starts while the copy goes on.
+        std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size - outcome.copied, 8u << 20));
         ssize_t n = 0;
         if (method == Method::copy_range) {
             n = ::copy_file_range(in, nullptr, out, nullptr, chunk, 0);
@@ -114,6 +116,7 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
         }
         if (n == 0) return outcome;  // end of file before `size`: the file shrank
         outcome.copied += static_cast<std::uint64_t>(n);
+        write_behind.wrote(outcome.copied);
     }
     return outcome;
 }
