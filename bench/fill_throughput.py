@@ -12,7 +12,6 @@ shown too.
     bench/fill_throughput.py [BINARY] [--origin file|nginx|both] [--size-mb 1024] [--markdown FILE]
 """
 
-import argparse
 import datetime
 import json
 import os
@@ -25,21 +24,17 @@ import time
 
 sys.dont_write_bytecode = True  # keep bench/lib free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import files, procstat, report, servers  # noqa: E402
+from lib import cli, files, procstat, report, servers  # noqa: E402
 
 NAME = "big-file.bin"
 HEADERS = ["origin", "client", "seconds", "throughput", "CPU s", "runs"]
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("binary", nargs="?", default=servers.default_binary(),
-                   help="the cache-tier executable (default: build/cache-tier)")
+    p = cli.parser(__doc__)
     p.add_argument("--origin", choices=["file", "nginx", "both"], default="both")
     p.add_argument("--size-mb", type=int, default=1024, help="size of the file (default 1024 MiB)")
     p.add_argument("--runs", type=int, default=3, help="runs per client (default 3)")
-    p.add_argument("--markdown", metavar="FILE", help="also write the results as a markdown table to FILE")
-    p.add_argument("--quick", action="store_true", help="a smoke run: 64 MiB, one run")
     args = p.parse_args()
     if args.quick:
         args.size_mb, args.runs = 64, 1

@@ -10,7 +10,6 @@ peak RSS (VmHWM), with the ratios cache-tier / nginx. Builds nothing.
     bench/serve_vs_nginx.py [BINARY] [--markdown FILE] [--quick]
 """
 
-import argparse
 import datetime
 import os
 import shutil
@@ -19,7 +18,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # keep bench/lib free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import compare, files, procstat, report, servers  # noqa: E402
+from lib import cli, compare, files, procstat, report, servers  # noqa: E402
 
 # (label, file name, size in bytes, whether it is the large file)
 FILES = [
@@ -30,10 +29,7 @@ FILES = [
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("binary", nargs="?", default=servers.default_binary(),
-                   help="the cache-tier executable (default: build/cache-tier)")
-    p.add_argument("--markdown", metavar="FILE", help="also write the results as a markdown table to FILE")
+    p = cli.parser(__doc__)
     p.add_argument("--rounds", type=int, default=5, help="runs per server for the small files (default 5)")
     p.add_argument("--duration", type=int, default=5, help="seconds per wrk run, small files (default 5)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections, small files (default 50)")
@@ -41,9 +37,7 @@ def parse_args():
     p.add_argument("--big-duration", type=int, default=10, help="seconds per wrk run for 100 MB (default 10)")
     p.add_argument("--big-connections", type=int, default=8, help="wrk connections for 100 MB (default 8)")
     p.add_argument("--sizes", default="4k,64k,100m", help="which files, e.g. 4k,64k (default all three)")
-    p.add_argument("--no-pin", action="store_true",
-                   help="do not pin the servers to core 0 and wrk to core 1")
-    p.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 1 s per size")
+    cli.add_pinning(p)
     args = p.parse_args()
     if args.quick:
         args.rounds = args.big_rounds = 1

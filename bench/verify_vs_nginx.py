@@ -7,7 +7,6 @@ requests/s. cache-tier's own 4 KB static file is measured too, for context.
     bench/verify_vs_nginx.py [BINARY] [--markdown FILE] [--quick]
 """
 
-import argparse
 import datetime
 import json
 import os
@@ -18,21 +17,17 @@ import time
 
 sys.dont_write_bytecode = True  # keep bench/lib free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import compare, files, procstat, report, servers  # noqa: E402
+from lib import cli, compare, files, procstat, report, servers  # noqa: E402
 
 NAME = "file-4k.bin"
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("binary", nargs="?", default=servers.default_binary(),
-                   help="the cache-tier executable (default: build/cache-tier)")
-    p.add_argument("--markdown", metavar="FILE", help="also write the results as a markdown table to FILE")
+    p = cli.parser(__doc__)
     p.add_argument("--rounds", type=int, default=5, help="runs per target (default 5)")
     p.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
-    p.add_argument("--no-pin", action="store_true", help="do not pin the servers to core 0 and wrk to core 1")
-    p.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 1 s")
+    cli.add_pinning(p)
     args = p.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 1
