@@ -11,6 +11,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include "server/worker.hpp"
 
 namespace cache_tier::server {
@@ -173,7 +175,14 @@ void Connection::handle_request() {
     req.keep_alive = parser_->keep_alive();
     req.has_body = !parser_->is_done();
     response_.reset();
-    worker_.handler().handle(req, response_);
+    try {
+        worker_.handler().handle(req, response_);
+    } catch (const std::exception& e) {
+        // A bug or an exhausted resource in one request must not take the server down.
+        spdlog::error("request {}: {}", http::escape_header_value(req.target), e.what());
+        response_.reset();
+        http::error_response(response_, 500, "internal error");
+    }
     // A body we did not read would be taken for the next request: close instead.
     if (!req.keep_alive || req.has_body || worker_.stopping()) response_.close = true;
     build_head(&req);

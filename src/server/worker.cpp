@@ -30,7 +30,15 @@ Worker::~Worker() = default;
 void Worker::run() {
     accept();
     tick();
-    io_.run();
+    for (;;) {
+        try {
+            io_.run();
+            return;
+        } catch (const std::exception& e) {
+            // Handlers catch what they expect; anything else is logged and the loop goes on.
+            spdlog::error("event loop: {}", e.what());
+        }
+    }
 }
 
 void Worker::accept() {
