@@ -16,12 +16,10 @@ using client::StatusCache;
 struct Client::State {
     std::vector<std::string> nodes;  // normalised base URLs
     ClientOptions options;
-    // Remembered statuses belong to one set of servers: two Clients talking to
-    // different clusters must not answer from each other's entries.
-    std::string cache_scope;
-
-    // The status cache key: the file name is case-insensitive, as the server's store is.
-    std::string cache_key(std::string_view file) const { return cache_scope + '\n' + client::lower_ascii(file); }
+    // The status cache key is the file name, case-insensitive as the server's
+    // store is, and shared by every Client of the process as the original
+    // client's class-level dict was.
+    static std::string cache_key(std::string_view file) { return client::lower_ascii(file); }
 
     // The remembered status of `file` if it is younger than local_cache_time.
     std::optional<StatusCache::Entry> fresh_entry(std::string_view file) const {
@@ -72,9 +70,6 @@ Client::Client(std::vector<std::string> base_urls, ClientOptions options) {
         if (std::find(state->nodes.begin(), state->nodes.end(), node) == state->nodes.end())
             state->nodes.push_back(std::move(node));
     }
-    std::vector<std::string> sorted = state->nodes;
-    std::sort(sorted.begin(), sorted.end());
-    for (const auto& node : sorted) state->cache_scope += node + ' ';
     state->options = options;
     state_ = std::move(state);
 }
