@@ -86,6 +86,9 @@ const std::map<std::string, Setter>& setters() {
         {"max_file_size", [](auto& v, auto& w, Config& c, auto&) {
              c.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
          }},
+        {"max_cache_size", [](auto& v, auto& w, Config& c, auto&) {
+             c.max_cache_bytes = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
+         }},
         {"negative_cache_time", [](auto& v, auto& w, Config& c, auto&) { c.negative_cache_time = seconds(v, w); }},
         {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.retry_min = seconds(v, w); }},
         {"retry_max", [](auto& v, auto& w, Config& c, auto&) { c.retry_max = seconds(v, w); }},

@@ -38,6 +38,7 @@ struct Config {
     unsigned fill_workers = 4;
     std::size_t max_queued_fills = 1000;
     std::uint64_t max_file_size = 0;
+    std::uint64_t max_cache_bytes = 0;  // 0: no limit; else least recently used files are evicted past it
     std::chrono::seconds negative_cache_time{300};
     std::chrono::seconds retry_min{5};
     std::chrono::seconds retry_max{600};

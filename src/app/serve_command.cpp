@@ -23,7 +23,7 @@ struct ServeFlags {
         public_base_url, log_level;
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
-    std::optional<std::uint64_t> max_file_size, negative_cache_time, revalidate_after;
+    std::optional<std::uint64_t> max_file_size, max_cache_size, negative_cache_time, revalidate_after;
 };
 
 void apply_flags(const ServeFlags& f, Config& cfg) {
@@ -39,6 +39,7 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.max_connections) cfg.max_connections = *f.max_connections;
     if (f.max_queued_fills) cfg.max_queued_fills = *f.max_queued_fills;
     if (f.max_file_size) cfg.max_file_size = *f.max_file_size;
+    if (f.max_cache_size) cfg.max_cache_bytes = *f.max_cache_size;
     if (f.negative_cache_time) cfg.negative_cache_time = std::chrono::seconds(*f.negative_cache_time);
     if (f.revalidate_after) cfg.revalidate_after = std::chrono::seconds(*f.revalidate_after);
 }
@@ -64,6 +65,7 @@ fill::FillOptions fill_options(const Config& cfg) {
     o.workers = cfg.fill_workers;
     o.max_queued = cfg.max_queued_fills;
     o.max_file_size = cfg.max_file_size;
+    o.max_cache_bytes = cfg.max_cache_bytes;
     o.negative_ttl = cfg.negative_cache_time;
     o.retry_min = cfg.retry_min;
     o.retry_max = cfg.retry_max;
@@ -127,6 +129,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--fill-workers", flags->fill_workers, "Concurrent origin fetches (default 4)");
     cmd->add_option("--max-queued-fills", flags->max_queued_fills, "Fills waiting for a worker (default 1000)");
     cmd->add_option("--max-file-size", flags->max_file_size, "Largest file fetched from the origin, bytes (0: no limit)");
+    cmd->add_option("--max-cache-size", flags->max_cache_size,
+                    "Bytes the cached files may take; least recently used ones are evicted past it (0: no limit)");
     cmd->add_option("--negative-cache-time", flags->negative_cache_time, "Seconds an origin 404 is remembered");
     cmd->add_option("--revalidate-after", flags->revalidate_after, "Seconds before a cached file is revalidated (0: never)");
     cmd->add_option("--max-connections", flags->max_connections, "Open client connections (default 10000)");

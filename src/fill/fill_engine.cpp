@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "fill/backoff.hpp"
+#include "fill/eviction.hpp"
 #include "fill/transfer.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
@@ -41,6 +42,17 @@ std::int64_t unix_now() {
         .count();
 }
 
+// Last-use times are wall-clock nanoseconds so that they compare with file
+// modification times (the last use of a file not used since the start).
+std::int64_t unix_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t mtime_ns(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
 // What the engine remembers of one file (by local name) between requests.
 struct Entry {
     enum class Phase : unsigned char { idle, queued, running };
@@ -50,9 +62,15 @@ struct Entry {
     unsigned failures = 0;                        // failed fills in a row, for the backoff
     std::string error_message;
     std::optional<store::FileMeta> meta;  // set once a fill succeeded (or loaded at start)
+    // Bookkeeping of the cache size limit (only with max_cache_bytes > 0).
+    bool counted = false;          // the copy's size is in the engine's total
+    std::uint64_t counted_size = 0;
+    std::int64_t last_used = 0;    // ns since the epoch: last ensure() that found the copy, or its fill
 
     // Nothing worth keeping: no copy known, no fill, no miss or backoff still running.
-    bool forgettable(steady::time_point now) const { return phase == Phase::idle && !meta && retry_at <= now; }
+    bool forgettable(steady::time_point now) const {
+        return phase == Phase::idle && !meta && !counted && retry_at <= now;
+    }
 };
 
 // Entries are split over shards so that verifies of different files on many
@@ -100,6 +118,9 @@ struct FillEngine::Impl {
     unsigned running = 0;
     std::atomic<bool> stopping{false};
 
+    std::atomic<std::uint64_t> cached_bytes{0};  // sum of the counted entries' sizes
+    std::mutex eviction_mutex;                   // one eviction round at a time; lock order: before any shard
+
     std::vector<std::unique_ptr<AbortSlot>> abort_slots;
     std::vector<std::thread> workers;
 
@@ -119,6 +140,12 @@ struct FillEngine::Impl {
 
     void remove_leftover_temp_files();
     void load_metadata();
+    void count_cached_files();
+    void count(Entry& e, std::uint64_t size);  // these three with the entry's shard locked
+    void uncount(Entry& e);
+    void note_use(Shard& shard, const std::string& local);
+    void evict_if_over_limit(const std::string* just_filled);
+    std::optional<std::uint64_t> evict(const CachedFile& file);
     bool try_enqueue(const store::Name& name, bool revalidate);
     FileStatus ensure(const store::Name& name);
     void sweep(Shard& shard, steady::time_point now);
@@ -156,6 +183,115 @@ void FillEngine::Impl::load_metadata() {
     if (kept > 0) spdlog::info("loaded metadata of {} cached file(s)", kept);
 }
 
+// The size limit covers every regular file in the cache directory, put there
+// by a fill or by an operator; not cache-tier's own state folder. Symbolic
+// links are neither followed nor counted.
+void FillEngine::Impl::count_cached_files() {
+    std::error_code ec;
+    std::size_t files = 0;
+    fs::recursive_directory_iterator it(options.cache_dir, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        if (it.depth() == 0 && it->path().filename() == store::kStateDir) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const std::string local = it->path().lexically_relative(options.cache_dir).string();
+        Shard& shard = shard_of(local);
+        std::lock_guard lock(shard.mutex);
+        Entry& e = shard.entries[local];
+        count(e, static_cast<std::uint64_t>(st.st_size));
+        e.last_used = mtime_ns(st);
+        ++files;
+    }
+    if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", options.cache_dir.string(), ec.message());
+    spdlog::info("cache holds {} file(s), {} bytes; limit {} bytes", files, cached_bytes.load(),
+                 options.max_cache_bytes);
+}
+
+void FillEngine::Impl::count(Entry& e, std::uint64_t size) {
+    uncount(e);
+    e.counted = true;
+    e.counted_size = size;
+    cached_bytes += size;
+}
+
+void FillEngine::Impl::uncount(Entry& e) {
+    if (!e.counted) return;
+    cached_bytes -= e.counted_size;
+    e.counted = false;
+    e.counted_size = 0;
+}
+
+// No allocation when the entry exists (the /verify hot path with a limit).
+void FillEngine::Impl::note_use(Shard& shard, const std::string& local) {
+    const std::int64_t now = unix_now_ns();
+    auto it = shard.entries.find(local);
+    if (it != shard.entries.end() && it->second.counted) {
+        it->second.last_used = now;
+        return;
+    }
+    // A copy not counted yet: dropped in by an operator since the start. It is
+    // checked again under the lock, as an eviction may have removed it since.
+    struct stat st {};
+    if (!is_cached_file(local, st)) return;
+    if (it == shard.entries.end()) it = shard.entries.try_emplace(local).first;
+    count(it->second, static_cast<std::uint64_t>(st.st_size));
+    it->second.last_used = now;
+}
+
+// Runs on a fill worker after a fill (and once at start): never on the
+// threads that serve requests.
+void FillEngine::Impl::evict_if_over_limit(const std::string* just_filled) {
+    std::lock_guard round(eviction_mutex);
+    const std::uint64_t total = cached_bytes.load();
+    if (total <= options.max_cache_bytes) return;
+    std::vector<CachedFile> files;
+    for (Shard& shard : shards) {
+        std::lock_guard lock(shard.mutex);
+        for (const auto& [local, e] : shard.entries) {
+            if (!e.counted) continue;
+            const bool pinned = e.phase != Entry::Phase::idle || (just_filled && local == *just_filled);
+            files.push_back(CachedFile{local, e.counted_size, e.last_used, pinned});
+        }
+    }
+    std::size_t evicted = 0;
+    std::uint64_t freed = 0;
+    for (std::size_t i : choose_victims(files, total, options.max_cache_bytes)) {
+        if (auto bytes = evict(files[i])) {
+            ++evicted;
+            freed += *bytes;
+        }
+    }
+    spdlog::info("cache over its limit ({} of {} bytes): evicted {} least recently used file(s), {} bytes freed",
+                 total, options.max_cache_bytes, evicted, freed);
+}
+
+// Under the shard's lock, so that no fill or revalidation of the file starts
+// half-way and no request counts the copy again. Open descriptors of the copy
+// keep serving it (unlink semantics). Returns the bytes freed, nothing if not evicted.
+std::optional<std::uint64_t> FillEngine::Impl::evict(const CachedFile& file) {
+    Shard& shard = shard_of(file.name);
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.entries.find(file.name);
+    // Used, refilled or being filled since the round looked: no longer a victim.
+    if (it == shard.entries.end() || !it->second.counted || it->second.phase != Entry::Phase::idle ||
+        it->second.last_used != file.last_used)
+        return std::nullopt;
+    Entry& e = it->second;
+    if (::unlinkat(cache_dir_fd, file.name.c_str(), 0) != 0 && errno != ENOENT) {
+        spdlog::warn("cannot evict {}: {}", file.name, std::strerror(errno));
+        return std::nullopt;
+    }
+    metadata.remove(file.name);
+    const std::uint64_t freed = e.counted_size;
+    uncount(e);
+    e.meta.reset();
+    if (e.forgettable(steady::now())) shard.entries.erase(it);
+    return freed;
+}
+
 bool FillEngine::Impl::try_enqueue(const store::Name& name, bool revalidate) {
     std::lock_guard lock(queue_mutex);
     if (stopping || queue.size() >= std::max<std::size_t>(options.max_queued, 1)) return false;
@@ -172,13 +308,22 @@ void FillEngine::Impl::sweep(Shard& shard, steady::time_point now) {
 FileStatus FillEngine::Impl::ensure(const store::Name& name) {
     struct stat st {};
     const bool present = is_cached_file(name.local, st);
-    // The hot path: a cached file and no revalidation costs one fstatat.
-    if (present && options.revalidate_after.count() <= 0) return {FileState::cached, {}};
+    // The hot path: a cached file and no revalidation costs one fstatat (and,
+    // with a cache size limit, noting the use under the shard's lock).
+    if (present && options.revalidate_after.count() <= 0) {
+        if (options.max_cache_bytes > 0) {
+            Shard& shard = shard_of(name.local);
+            std::lock_guard lock(shard.mutex);
+            note_use(shard, name.local);
+        }
+        return {FileState::cached, {}};
+    }
 
     Shard& shard = shard_of(name.local);
     std::lock_guard lock(shard.mutex);
     const auto now = steady::now();
     if (present) {
+        if (options.max_cache_bytes > 0) note_use(shard, name.local);
         auto it = shard.entries.find(name.local);
         if (it == shard.entries.end()) return {FileState::cached, {}};
         Entry& e = it->second;
@@ -198,6 +343,8 @@ FileStatus FillEngine::Impl::ensure(const store::Name& name) {
     }
     Entry& e = it->second;
     if (e.phase != Entry::Phase::idle) return {FileState::filling, e.error_message};
+    // Deleted by an operator since it was counted: it no longer takes space.
+    if (e.counted && !is_cached_file(name.local, st)) uncount(e);
     if (now < e.retry_at) return {e.last_failure, e.error_message};
     if (!try_enqueue(name, false))
         return {FileState::queue_full,
@@ -228,6 +375,10 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     origins::FetchRequest req;
     req.key = job.name.origin;
     req.max_size = options.max_file_size;
+    // A file larger than the whole cache could not be kept even by evicting everything else.
+    const bool cache_is_the_limit =
+        options.max_cache_bytes > 0 && (req.max_size == 0 || options.max_cache_bytes < req.max_size);
+    if (cache_is_the_limit) req.max_size = options.max_cache_bytes;
     {
         Shard& shard = shard_of(job.name.local);
         std::lock_guard lock(shard.mutex);
@@ -250,7 +401,10 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
         result.status = FetchStatus::origin_error;
         result.message = "origin answered 304 Not Modified to an unconditional request";
     }
+    if (result.status == FetchStatus::too_large && cache_is_the_limit)
+        result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", options.max_cache_bytes);
     record_outcome(job, had_copy, result, seconds);
+    if (result.status == FetchStatus::ok && options.max_cache_bytes > 0) evict_if_over_limit(&job.name.local);
 }
 
 // Update the metadata on disk first (no lock held during I/O; single flight
@@ -301,6 +455,10 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
     switch (result.status) {
     case FetchStatus::ok:
     case FetchStatus::not_modified:
+        if (result.status == FetchStatus::ok && options.max_cache_bytes > 0) {
+            count(e, result.bytes);  // a replaced copy counts its new size only
+            e.last_used = unix_now_ns();
+        }
         e.meta = std::move(new_meta);
         e.failures = 0;
         e.last_failure = FileState::filling;
@@ -308,6 +466,7 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
         e.error_message.clear();
         return;
     case FetchStatus::not_found:
+        if (job.revalidate && had_copy) uncount(e);
         e.meta.reset();
         e.failures = 0;
         e.last_failure = FileState::not_found;
@@ -346,6 +505,10 @@ FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> ori
     // never finished (kill -9, power loss). It was never visible; throw it away.
     d.remove_leftover_temp_files();
     d.load_metadata();
+    if (d.options.max_cache_bytes > 0) {
+        d.count_cached_files();
+        d.evict_if_over_limit(nullptr);
+    }
     const unsigned workers = std::max(1u, d.options.workers);
     for (unsigned i = 0; i < workers; ++i) d.abort_slots.push_back(std::make_unique<AbortSlot>());
     for (unsigned i = 0; i < workers; ++i) d.workers.emplace_back([&d, i] { d.worker_loop(*d.abort_slots[i]); });

@@ -18,6 +18,7 @@ struct FillOptions {
     unsigned workers = 4;                   // concurrent origin fetches
     std::size_t max_queued = 1000;          // fills waiting for a worker; past that, requests are only redirected
     std::uint64_t max_file_size = 0;        // 0: no limit
+    std::uint64_t max_cache_bytes = 0;      // 0: no limit; else least recently used files are evicted past it
     std::chrono::seconds negative_ttl{300}; // how long an origin 404 is remembered
     std::chrono::seconds retry_min{5};      // first backoff after a failed fill; doubles up to retry_max
     std::chrono::seconds retry_max{600};
