@@ -1,92 +1,22 @@
 #include "fill/fill_engine.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <optional>
 #include <stdexcept>
-#include <thread>
-#include <unordered_map>
-#include <vector>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include "fill/backoff.hpp"
-#include "fill/eviction.hpp"
-#include "fill/transfer.hpp"
-#include "store/layout.hpp"
-#include "store/metadata.hpp"
+#include "fill/engine_impl.hpp"
 
 namespace cache_tier::fill {
 
-namespace fs = std::filesystem;
-using origins::FetchResult;
-using origins::FetchStatus;
-using steady = std::chrono::steady_clock;
-
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-// Last-use times are wall-clock nanoseconds so that they compare with file
-// modification times (the last use of a file not used since the start).
-std::int64_t unix_now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::int64_t mtime_ns(const struct stat& st) {
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-// What the engine remembers of one file (by local name) between requests.
-struct Entry {
-    enum class Phase : unsigned char { idle, queued, running };
-    Phase phase = Phase::idle;
-    FileState last_failure = FileState::filling;  // not_found or failed after a failed fill; filling: none
-    steady::time_point retry_at{};                // no fetch before this (negative caching, backoff)
-    unsigned failures = 0;                        // failed fills in a row, for the backoff
-    std::string error_message;
-    std::optional<store::FileMeta> meta;  // set once a fill succeeded (or loaded at start)
-    // Bookkeeping of the cache size limit (only with max_cache_bytes > 0).
-    bool counted = false;          // the copy's size is in the engine's total
-    std::uint64_t counted_size = 0;
-    std::int64_t last_used = 0;    // ns since the epoch: last ensure() that found the copy, or its fill
-
-    // Nothing worth keeping: no copy known, no fill, no miss or backoff still running.
-    bool forgettable(steady::time_point now) const {
-        return phase == Phase::idle && !meta && !counted && retry_at <= now;
-    }
-};
-
-// Entries are split over shards so that verifies of different files on many
-// server threads rarely wait for the same mutex.
-struct alignas(64) Shard {
-    std::mutex mutex;
-    std::unordered_map<std::string, Entry> entries;
-    std::size_t sweep_at = 1024;  // forget stale entries when the map grows past this
-};
-
-struct Job {
-    store::Name name;
-    bool revalidate = false;
-};
-
-constexpr std::size_t kShards = 32;
 
 // "origin has no file 'k' (404 Not Found: NoSuchKey)": the status and, where
 // the origin gave one, its own reason (S3's error code).
@@ -102,57 +32,6 @@ std::string not_found_message(const std::string& key, const FetchResult& result)
 }
 
 }  // namespace
-
-struct FillEngine::Impl {
-    FillOptions options;
-    std::unique_ptr<origins::Origin> origin;
-    store::MetadataStore metadata;
-    fs::path temp_dir;
-    int cache_dir_fd = -1;
-    std::array<Shard, kShards> shards;
-
-    std::mutex queue_mutex;  // lock order: a shard's mutex, then queue_mutex
-    std::condition_variable work_ready;
-    std::condition_variable idle;
-    std::deque<Job> queue;
-    unsigned running = 0;
-    std::atomic<bool> stopping{false};
-
-    std::atomic<std::uint64_t> cached_bytes{0};  // sum of the counted entries' sizes
-    std::mutex eviction_mutex;                   // one eviction round at a time; lock order: before any shard
-
-    std::vector<std::unique_ptr<AbortSlot>> abort_slots;
-    std::vector<std::thread> workers;
-
-    Impl(FillOptions opts, std::unique_ptr<origins::Origin> org)
-        : options(std::move(opts)),
-          origin(std::move(org)),
-          metadata(options.cache_dir),
-          temp_dir(options.cache_dir / store::kTempDir) {}
-
-    Shard& shard_of(const std::string& local) { return shards[std::hash<std::string>{}(local) % kShards]; }
-
-    bool is_cached_file(const std::string& local, struct stat& st) const {
-        // Names are relative (normalize_name refuses a leading '/'); one fstatat, no allocation.
-        return !local.empty() && local.front() != '/' && ::fstatat(cache_dir_fd, local.c_str(), &st, 0) == 0 &&
-               S_ISREG(st.st_mode);
-    }
-
-    void remove_leftover_temp_files();
-    void load_metadata();
-    void count_cached_files();
-    void count(Entry& e, std::uint64_t size);  // these three with the entry's shard locked
-    void uncount(Entry& e);
-    void note_use(Shard& shard, const std::string& local);
-    void evict_if_over_limit(const std::string* just_filled);
-    std::optional<std::uint64_t> evict(const CachedFile& file);
-    bool try_enqueue(const store::Name& name, bool revalidate);
-    FileStatus ensure(const store::Name& name);
-    void sweep(Shard& shard, steady::time_point now);
-    void worker_loop(AbortSlot& slot);
-    void run(const Job& job, AbortSlot& slot);
-    void record_outcome(const Job& job, bool had_copy, const FetchResult& result, double seconds);
-};
 
 void FillEngine::Impl::remove_leftover_temp_files() {
     std::error_code ec;
@@ -181,115 +60,6 @@ void FillEngine::Impl::load_metadata() {
         ++kept;
     }
     if (kept > 0) spdlog::info("loaded metadata of {} cached file(s)", kept);
-}
-
-// The size limit covers every regular file in the cache directory, put there
-// by a fill or by an operator; not cache-tier's own state folder. Symbolic
-// links are neither followed nor counted.
-void FillEngine::Impl::count_cached_files() {
-    std::error_code ec;
-    std::size_t files = 0;
-    fs::recursive_directory_iterator it(options.cache_dir, fs::directory_options::skip_permission_denied, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-        if (it.depth() == 0 && it->path().filename() == store::kStateDir) {
-            it.disable_recursion_pending();
-            continue;
-        }
-        struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        const std::string local = it->path().lexically_relative(options.cache_dir).string();
-        Shard& shard = shard_of(local);
-        std::lock_guard lock(shard.mutex);
-        Entry& e = shard.entries[local];
-        count(e, static_cast<std::uint64_t>(st.st_size));
-        e.last_used = mtime_ns(st);
-        ++files;
-    }
-    if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", options.cache_dir.string(), ec.message());
-    spdlog::info("cache holds {} file(s), {} bytes; limit {} bytes", files, cached_bytes.load(),
-                 options.max_cache_bytes);
-}
-
-void FillEngine::Impl::count(Entry& e, std::uint64_t size) {
-    uncount(e);
-    e.counted = true;
-    e.counted_size = size;
-    cached_bytes += size;
-}
-
-void FillEngine::Impl::uncount(Entry& e) {
-    if (!e.counted) return;
-    cached_bytes -= e.counted_size;
-    e.counted = false;
-    e.counted_size = 0;
-}
-
-// No allocation when the entry exists (the /verify hot path with a limit).
-void FillEngine::Impl::note_use(Shard& shard, const std::string& local) {
-    const std::int64_t now = unix_now_ns();
-    auto it = shard.entries.find(local);
-    if (it != shard.entries.end() && it->second.counted) {
-        it->second.last_used = now;
-        return;
-    }
-    // A copy not counted yet: dropped in by an operator since the start. It is
-    // checked again under the lock, as an eviction may have removed it since.
-    struct stat st {};
-    if (!is_cached_file(local, st)) return;
-    if (it == shard.entries.end()) it = shard.entries.try_emplace(local).first;
-    count(it->second, static_cast<std::uint64_t>(st.st_size));
-    it->second.last_used = now;
-}
-
-// Runs on a fill worker after a fill (and once at start): never on the
-// threads that serve requests.
-void FillEngine::Impl::evict_if_over_limit(const std::string* just_filled) {
-    std::lock_guard round(eviction_mutex);
-    const std::uint64_t total = cached_bytes.load();
-    if (total <= options.max_cache_bytes) return;
-    std::vector<CachedFile> files;
-    for (Shard& shard : shards) {
-        std::lock_guard lock(shard.mutex);
-        for (const auto& [local, e] : shard.entries) {
-            if (!e.counted) continue;
-            const bool pinned = e.phase != Entry::Phase::idle || (just_filled && local == *just_filled);
-            files.push_back(CachedFile{local, e.counted_size, e.last_used, pinned});
-        }
-    }
-    std::size_t evicted = 0;
-    std::uint64_t freed = 0;
-    for (std::size_t i : choose_victims(files, total, options.max_cache_bytes)) {
-        if (auto bytes = evict(files[i])) {
-            ++evicted;
-            freed += *bytes;
-        }
-    }
-    spdlog::info("cache over its limit ({} of {} bytes): evicted {} least recently used file(s), {} bytes freed",
-                 total, options.max_cache_bytes, evicted, freed);
-}
-
-// Under the shard's lock, so that no fill or revalidation of the file starts
-// half-way and no request counts the copy again. Open descriptors of the copy
-// keep serving it (unlink semantics). Returns the bytes freed, nothing if not evicted.
-std::optional<std::uint64_t> FillEngine::Impl::evict(const CachedFile& file) {
-    Shard& shard = shard_of(file.name);
-    std::lock_guard lock(shard.mutex);
-    auto it = shard.entries.find(file.name);
-    // Used, refilled or being filled since the round looked: no longer a victim.
-    if (it == shard.entries.end() || !it->second.counted || it->second.phase != Entry::Phase::idle ||
-        it->second.last_used != file.last_used)
-        return std::nullopt;
-    Entry& e = it->second;
-    if (::unlinkat(cache_dir_fd, file.name.c_str(), 0) != 0 && errno != ENOENT) {
-        spdlog::warn("cannot evict {}: {}", file.name, std::strerror(errno));
-        return std::nullopt;
-    }
-    metadata.remove(file.name);
-    const std::uint64_t freed = e.counted_size;
-    uncount(e);
-    e.meta.reset();
-    if (e.forgettable(steady::now())) shard.entries.erase(it);
-    return freed;
 }
 
 bool FillEngine::Impl::try_enqueue(const store::Name& name, bool revalidate) {
