@@ -4,10 +4,8 @@
 // an http page to file://, so this origin suits fills and demos, not serving
 // misses to the public; it is what the URL names, and the caller decides.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,46 +20,11 @@
 #include "origins/fd_io.hpp"
 #include "origins/origin_factories.hpp"
 #include "store/name.hpp"
+#include "store/safe_open.hpp"
 
 namespace cache_tier::origins::detail {
 
 namespace {
-
-constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // O_NONBLOCK: a FIFO must not hang us
-
-// Without openat2 (old kernels, strict seccomp filters): walk the key one
-// segment at a time and refuse every symbolic link, which is stricter still.
-int open_without_symlinks(int dir_fd, const std::string& key) {
-    if (key.empty() || key.front() == '/') return -EXDEV;
-    UniqueFd current;
-    int at = dir_fd;
-    std::size_t start = 0;
-    while (true) {
-        std::size_t slash = key.find('/', start);
-        std::string segment = key.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (segment.empty() || segment == "." || segment == "..") return -EXDEV;
-        const bool last = slash == std::string::npos;
-        int flags = last ? kOpenFlags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-        int fd = ::openat(at, segment.c_str(), flags);
-        if (fd < 0) return -errno;
-        if (last) return fd;
-        current = UniqueFd(fd);
-        at = current.get();
-        start = slash + 1;
-    }
-}
-
-// Open `key` for reading, refusing any path that resolves outside `dir_fd`
-// (absolute names, "..", symlinks pointing out). Returns the fd or -errno.
-int open_beneath(int dir_fd, const std::string& key) {
-    open_how how{};
-    how.flags = kOpenFlags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    long fd = ::syscall(SYS_openat2, dir_fd, key.c_str(), &how, sizeof how);
-    if (fd >= 0) return static_cast<int>(fd);
-    if (errno == ENOSYS || errno == EPERM) return open_without_symlinks(dir_fd, key);
-    return -errno;
-}
 
 bool is_local_write_error(int error) {
     return error == ENOSPC || error == EDQUOT || error == EFBIG || error == EROFS;
@@ -175,7 +138,7 @@ private:
         if (!dir)
             return fail(FetchStatus::origin_error,
                         "cannot open origin directory " + dir_ + ": " + std::strerror(errno));
-        int fd = open_beneath(dir.get(), req.key);
+        int fd = store::open_beneath(dir.get(), req.key);
         if (fd < 0) {
             int error = -fd;
             if (error == ENOENT || error == ENOTDIR)

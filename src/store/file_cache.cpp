@@ -1,10 +1,8 @@
 #include "store/file_cache.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,7 @@
 
 #include "http/http_date.hpp"
 #include "http/mime.hpp"
+#include "store/safe_open.hpp"
 
 namespace cache_tier::store {
 
@@ -21,16 +20,6 @@ namespace {
 
 long long mtime_ns(const struct stat& st) {
     return static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-}
-
-// openat2 with RESOLVE_BENEATH: the kernel refuses any path, "..", absolute
-// symlink or relative symlink that would leave the cache directory (EXDEV).
-int open_beneath(int dir_fd, const std::string& name) {
-    open_how how{};
-    // O_NONBLOCK: a FIFO dropped into the cache directory must not hang the thread.
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    return static_cast<int>(::syscall(SYS_openat2, dir_fd, name.c_str(), &how, sizeof how));
 }
 
 }  // namespace
@@ -80,7 +69,7 @@ std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view loc
     std::string name(local_name);
     int fd = open_beneath(dir_fd_, name);
     if (fd < 0) {
-        int err = errno;
+        int err = -fd;
         switch (err) {
             case ENOENT:
             case ENOTDIR:
