@@ -10,10 +10,10 @@
 namespace cache_tier::store {
 
 namespace {
-
 constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+}  // namespace
 
-int open_without_symlinks(int dir_fd, const std::string& name) {
+int open_beneath_by_segments(int dir_fd, const std::string& name) {
     if (name.empty() || name.front() == '/') return -EXDEV;
     int at = dir_fd;
     int owned = -1;  // the directory fd this walk opened, closed as it moves on
@@ -37,15 +37,13 @@ int open_without_symlinks(int dir_fd, const std::string& name) {
     }
 }
 
-}  // namespace
-
 int open_beneath(int dir_fd, const std::string& name) {
     open_how how{};
     how.flags = kOpenFlags;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     long fd = ::syscall(SYS_openat2, dir_fd, name.c_str(), &how, sizeof how);
     if (fd >= 0) return static_cast<int>(fd);
-    if (errno == ENOSYS || errno == EPERM) return open_without_symlinks(dir_fd, name);
+    if (errno == ENOSYS || errno == EPERM) return open_beneath_by_segments(dir_fd, name);
     return -errno;
 }
 

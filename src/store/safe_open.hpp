@@ -14,4 +14,8 @@ namespace cache_tier::store {
 // (-EXDEV or -ELOOP for a path that would leave the directory).
 int open_beneath(int dir_fd, const std::string& name);
 
+// The fallback on its own (tested directly, since this kernel has openat2):
+// one segment at a time, no symbolic link followed at all.
+int open_beneath_by_segments(int dir_fd, const std::string& name);
+
 }  // namespace cache_tier::store

@@ -1,0 +1,84 @@
+// Opening names under a directory without leaving it, with openat2 and with
+// the segment-by-segment fallback: each case states what must happen.
+#include "store/safe_open.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <functional>
+
+#include "support/process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cache_tier::store::open_beneath;
+using cache_tier::store::open_beneath_by_segments;
+using OpenFn = std::function<int(int, const std::string&)>;
+
+class SafeOpen : public ::testing::TestWithParam<const char*> {
+protected:
+    void SetUp() override {
+        ct_test::write_file(root_ / "cache/show/ep1.mp3", "inside");
+        ct_test::write_file(root_ / "secret.txt", "outside");
+        fs::create_symlink(root_ / "secret.txt", root_ / "cache/out_abs");
+        fs::create_symlink("../secret.txt", root_ / "cache/out_rel");
+        fs::create_symlink(root_.path(), root_ / "cache/out_dir");
+        fs::create_directory(root_ / "cache/fifo_dir");
+        ::mkfifo((root_ / "cache/fifo_dir/pipe").c_str(), 0600);
+        dir_ = ::open((root_ / "cache").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_GE(dir_, 0);
+    }
+    void TearDown() override { ::close(dir_); }
+
+    OpenFn fn() const {
+        if (std::string(GetParam()) == "openat2") return open_beneath;
+        return open_beneath_by_segments;
+    }
+    // Opens, reads the whole file, closes; the error as -errno.
+    std::string read(const std::string& name, int* error = nullptr) const {
+        int fd = fn()(dir_, name);
+        if (fd < 0) {
+            if (error) *error = -fd;
+            return {};
+        }
+        char buf[64];
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        ::close(fd);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    }
+
+    ct_test::TempDir root_;
+    int dir_ = -1;
+};
+
+TEST_P(SafeOpen, OpensANestedFileInside) { EXPECT_EQ(read("show/ep1.mp3"), "inside"); }
+
+TEST_P(SafeOpen, RefusesEveryWayOut) {
+    for (const char* name : {"../secret.txt", "show/../../secret.txt", "/etc/passwd", "out_abs", "out_rel",
+                             "out_dir/secret.txt"}) {
+        int error = 0;
+        EXPECT_EQ(read(name, &error), "") << name;
+        EXPECT_NE(error, 0) << name << " was opened";
+        EXPECT_NE(error, ENOENT) << name << ": refused for the wrong reason";
+    }
+}
+
+TEST_P(SafeOpen, AMissingFileIsENOENT) {
+    int error = 0;
+    read("show/nope.mp3", &error);
+    EXPECT_EQ(error, ENOENT);
+}
+
+TEST_P(SafeOpen, AFifoDoesNotBlock) {
+    int fd = fn()(dir_, "fifo_dir/pipe");
+    ASSERT_GE(fd, 0);  // opened without a writer thanks to O_NONBLOCK; callers then refuse non-regular files
+    ::close(fd);
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, SafeOpen, ::testing::Values("openat2", "segments"));
+
+}  // namespace
