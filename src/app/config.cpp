@@ -173,7 +173,11 @@ void validate_config(Config& cfg) {
     if (!cfg.origin.url.empty() && has_control_characters(cfg.origin.url))
         fail("origin", "must not contain control characters");
     if (cfg.retry_min > cfg.retry_max) fail("retry_min", "must not be larger than retry_max");
-    if (cfg.fill_workers == 0) fail("fill_workers", "must be at least 1");
+    // Flags skip the config file's per-key checks, so the ranges are checked again here.
+    if (cfg.threads > 1024) fail("threads", "must be from 0 (one per core) to 1024, got " + std::to_string(cfg.threads));
+    if (cfg.fill_workers == 0 || cfg.fill_workers > 256)
+        fail("fill_workers", "must be from 1 to 256, got " + std::to_string(cfg.fill_workers));
+    if (cfg.max_connections == 0) fail("max_connections", "must be at least 1");
     if (cfg.max_queued_fills == 0) fail("max_queued_fills", "must be at least 1");
 }
 
