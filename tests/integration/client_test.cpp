@@ -39,10 +39,7 @@ public:
     // GET /verify/<encoded_name> requests in the access log (request line exact).
     int verify_requests(const std::string& encoded_name) const {
         const std::string needle = "\"GET /verify/" + encoded_name + " HTTP/1.1\"";
-        int count = 0;
-        for (const auto& line : ct_test::split_lines(ct_test::read_file(logs_.path() / "access.log")))
-            if (line.find(needle) != std::string::npos) ++count;
-        return count;
+        return ct_test::count_lines_containing(ct_test::read_file(logs_.path() / "access.log"), needle);
     }
 
     // Makes the access log complete up to now: a request sent after every

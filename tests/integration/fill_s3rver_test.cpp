@@ -73,7 +73,7 @@ public:
 
     // Responses since the last put whose log line contains `needle`.
     int count_requests(const std::string& needle) const {
-        return ct_test::count_lines_containing(proc_->stdout_text().substr(counted_from_), needle);
+        return ct_test::count_lines_containing(ct_test::read_settled(proc_->stdout_path()).substr(counted_from_), needle);
     }
 
     std::string log() const { return proc_->stdout_text() + proc_->stderr_text(); }

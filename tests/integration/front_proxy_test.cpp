@@ -47,7 +47,7 @@ protected:
     std::set<int> nodes_that_saw(const std::string& needle) const {
         std::set<int> seen;
         for (int i = 0; i < 2; ++i)
-            if (count_lines_containing(read_file(nodes_[i].log), needle) > 0) seen.insert(i);
+            if (count_lines_containing(read_settled(nodes_[i].log), needle) > 0) seen.insert(i);
         return seen;
     }
 
@@ -72,6 +72,13 @@ TEST_F(FrontProxy, EachFileLivesOnOneNodeForEveryEndpoint) {
         ASSERT_TRUE(download);
         EXPECT_EQ(download->status, 302);
 
+        // A node logs a request just after its response is sent: give the
+        // last lines a moment to land before reading the logs.
+        eventually([&] {
+            auto v = nodes_that_saw("GET /verify/" + name);
+            return v.size() == 1 && nodes_that_saw("GET /download/" + name) == v &&
+                   nodes_that_saw("GET /static/files_cache/" + name) == v;
+        }, 3s);
         auto verify_nodes = nodes_that_saw("GET /verify/" + name);
         EXPECT_EQ(verify_nodes.size(), 1u) << name << " was verified on several nodes";
         EXPECT_EQ(nodes_that_saw("GET /static/files_cache/" + name), verify_nodes) << name;

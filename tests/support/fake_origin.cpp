@@ -23,7 +23,7 @@ FakeOrigin::~FakeOrigin() {
 }
 
 int FakeOrigin::count_requests(const std::string& needle) const {
-    return count_lines_containing(proc_->stdout_text(), needle);
+    return count_lines_containing(read_settled(proc_->stdout_path()), needle);
 }
 
 }  // namespace ct_test

@@ -245,7 +245,24 @@ Nginx::~Nginx() {
 std::string Nginx::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 int Nginx::count_requests(const std::string& needle) const {
-    return count_lines_containing(read_file(access_log_path()), needle);
+    return count_lines_containing(read_settled(access_log_path()), needle);
+}
+
+std::string read_settled(const fs::path& p) {
+    auto size_of = [&p] {
+        std::error_code ec;
+        auto n = fs::file_size(p, ec);
+        return ec ? std::uintmax_t(0) : n;
+    };
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    std::uintmax_t last = size_of();
+    for (int stable = 0; stable < 3 && std::chrono::steady_clock::now() < deadline;) {
+        std::this_thread::sleep_for(20ms);
+        std::uintmax_t now = size_of();
+        stable = now == last ? stable + 1 : 0;
+        last = now;
+    }
+    return read_file(p);
 }
 
 int count_lines_containing(const std::string& text, const std::string& needle) {

@@ -52,6 +52,7 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout);
     void kill9();
     std::string stdout_text() const;
+    const fs::path& stdout_path() const { return out_; }
     std::string stderr_text() const;
 
 private:
@@ -65,6 +66,11 @@ std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& data);  // creates parent folders
 // Deterministic pseudo-random bytes.
 std::string random_bytes(std::size_t n, unsigned seed = 1);
+
+// A server logs a request just after sending its response, so a test that has
+// its answer may read the log a moment too early: this waits until the file
+// has not grown for a little while (at most 2 s), then reads it.
+std::string read_settled(const fs::path& p);
 
 // Lines of `text` that contain `needle` (counting requests in a log).
 int count_lines_containing(const std::string& text, const std::string& needle);
