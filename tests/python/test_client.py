@@ -77,12 +77,24 @@ class Server:
                 [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--cache-dir", cache_dir,
                  "--origin", "file://" + origin, "--access-log", self.access_log],
                 stdout=subprocess.DEVNULL, stderr=self._stderr)
-            if wait_for_port(self.port) and self.proc.poll() is None:
+            if self._says_listening() and wait_for_port(self.port) and self.proc.poll() is None:
                 break
             self.kill()
         else:
             raise RuntimeError("cache-tier serve did not start")
         self.base_url = f"http://127.0.0.1:{self.port}/"
+
+    def _says_listening(self, timeout=10.0):
+        """Its own "listening on 127.0.0.1:PORT," line: a bare open port could
+        belong to another test's server that took the same free port."""
+        ready = f"listening on 127.0.0.1:{self.port},"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            with open(self._stderr.name, encoding="utf-8", errors="replace") as err:
+                if ready in err.read():
+                    return True
+            time.sleep(0.01)
+        return False
 
     def verify_requests(self, encoded_name):
         needle = f'"GET /verify/{encoded_name} HTTP/1.1"'

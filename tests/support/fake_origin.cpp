@@ -12,7 +12,7 @@ FakeOrigin::FakeOrigin(const std::string& script, const fs::path& root, std::vec
                                          "--port", std::to_string(port_), "--root", root.string()};
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         proc_ = std::make_unique<Process>(argv, logs_.path());
-        if (wait_for_port(port_, 10s) && proc_->running()) return;
+        if (wait_for_port(port_, 10s) && still_running_after_a_moment(*proc_)) return;
         proc_->kill9();
     }
     throw std::runtime_error(script + " did not start: " + proc_->stderr_text());

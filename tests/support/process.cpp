@@ -32,6 +32,13 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ec);
 }
 
+// A server that lost the race for its port exits at once; one still running
+// a moment after its port answers is the one that bound it.
+bool still_running_after_a_moment(Process& p) {
+    std::this_thread::sleep_for(50ms);
+    return p.running();
+}
+
 int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -190,7 +197,14 @@ CacheTierServer::CacheTierServer(const fs::path& cache_dir, std::vector<std::str
                                       "--cache-dir", cache_dir.string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
         proc_ = std::make_unique<Process>(argv, logs_.path(), env);
-        if (wait_for_port(port_, 10s) && proc_->running()) return;
+        // Ready when it says it listens on that port: a bare connect could reach
+        // another test's server that took the same free port a moment earlier.
+        const std::string ready = "listening on 127.0.0.1:" + std::to_string(port_) + ",";
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (proc_->running() && std::chrono::steady_clock::now() < deadline) {
+            if (proc_->stderr_text().find(ready) != std::string::npos && wait_for_port(port_, 5s)) return;
+            std::this_thread::sleep_for(10ms);
+        }
         proc_->kill9();
     }
     throw std::runtime_error("cache-tier serve did not start: " + proc_->stderr_text());
@@ -231,7 +245,7 @@ Nginx::Nginx(const fs::path& root, const std::string& extra_server_conf, const s
             std::vector<std::string>{"/usr/sbin/nginx", "-p", dir_.path().string(), "-c",
                                      (dir_.path() / "nginx.conf").string()},
             dir_.path());
-        if (wait_for_port(port_, 10s) && proc_->running()) return;
+        if (wait_for_port(port_, 10s) && still_running_after_a_moment(*proc_)) return;
         proc_->kill9();
     }
     throw std::runtime_error("nginx did not start: " + proc_->stderr_text() +

@@ -61,6 +61,9 @@ private:
     fs::path out_, err_;
 };
 
+// True if `p` is still running 50 ms from now (a server that could not bind exits at once).
+bool still_running_after_a_moment(Process& p);
+
 // Read a whole file ("" if it cannot be read).
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& data);  // creates parent folders

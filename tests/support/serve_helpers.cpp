@@ -175,7 +175,13 @@ bool CacheTierProcess::wait_listening(int port, std::chrono::milliseconds timeou
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         if (!proc_->running()) return false;
-        if (wait_for_port(port, 100ms)) return proc_->running();
+        // Its own "listening on HOST:PORT," line, not just an open port: another
+        // test's server may hold the same free port for a moment.
+        const std::string err = proc_->stderr_text();
+        if (err.find("listening on ") != std::string::npos &&
+            err.find(":" + std::to_string(port) + ",") != std::string::npos && wait_for_port(port, 100ms))
+            return proc_->running();
+        std::this_thread::sleep_for(10ms);
     }
     return false;
 }

@@ -156,8 +156,12 @@ TEST_F(FillFromNginx, AFullQueueSaysSoAndShutdownAbandonsSlowTransfers) {
     options.workers = 1;
     options.max_queued = 2;
     auto fills = engine();
-    // One running (or queued) and two queued at most: the fourth and fifth find no room.
-    for (char c : {'a', 'b', 'c'}) fills->ensure(name_of("slow/" + std::string(1, c) + ".bin"));
+    // One running and two queued: the fourth and fifth find no room. The
+    // worker must have taken the first before the others queue.
+    fills->ensure(name_of("slow/a.bin"));
+    ASSERT_TRUE(ct_test::eventually([&] { return !temp_files(cache.path()).empty(); }, 10s));
+    for (char c : {'b', 'c'})
+        EXPECT_EQ(fills->ensure(name_of("slow/" + std::string(1, c) + ".bin")).state, FileState::filling);
     for (char c : {'d', 'e'}) {
         FileStatus status = fills->ensure(name_of("slow/" + std::string(1, c) + ".bin"));
         EXPECT_EQ(status.state, FileState::queue_full);
