@@ -183,37 +183,13 @@ private:
     std::string dir_;  // absolute, no trailing '/' (except "/" itself)
 };
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// file:///srv/My%20Files -> "/srv/My Files"; false on a bad escape.
-bool percent_decode(std::string_view text, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size()) return false;
-        int high = hex_value(text[i + 1]), low = hex_value(text[i + 2]);
-        if (high < 0 || low < 0) return false;
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-    }
-    return true;
-}
-
 }  // namespace
 
 std::unique_ptr<Origin> make_file_origin(const OriginOptions& opts, const UrlParts& url) {
     if (!url.authority.empty() && url.authority != "localhost")
         throw_bad_url(opts.url, "file:// URLs name a local directory; use file:///absolute/dir, not a host");
     std::string dir;
-    if (!percent_decode(url.path, dir)) throw_bad_url(opts.url, "has a bad percent-escape");
+    if (!store::percent_decode(url.path, dir)) throw_bad_url(opts.url, "has a bad percent-escape");
     if (dir.empty() || dir.front() != '/')
         throw_bad_url(opts.url, "needs an absolute directory (file:///srv/files)");
     if (dir.find('\0') != std::string::npos) throw_bad_url(opts.url, "has a NUL byte");

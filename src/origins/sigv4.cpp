@@ -1,5 +1,7 @@
 #include "origins/sigv4.hpp"
 
+#include "store/name.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -10,11 +12,6 @@
 namespace cache_tier::origins::sigv4 {
 
 namespace {
-
-bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
 
 // The Host header a client sends for `base`: the authority, without a default port
 // (browsers and curl leave :80 / :443 out, and the signature covers the header as sent).
@@ -88,21 +85,7 @@ std::string signature(std::string_view secret, std::string_view date, std::strin
     return to_hex(hmac_sha256(signing_key(secret, date, region, service), string_to_sign));
 }
 
-std::string uri_encode(std::string_view text, bool keep_slash) {
-    static constexpr char digits[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size());
-    for (unsigned char c : text) {
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 0xf];
-        }
-    }
-    return out;
-}
+std::string uri_encode(std::string_view text, bool keep_slash) { return store::percent_encode(text, keep_slash); }
 
 std::string amz_timestamp(std::chrono::system_clock::time_point when) {
     std::time_t seconds = std::chrono::system_clock::to_time_t(when);

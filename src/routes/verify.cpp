@@ -33,31 +33,6 @@ std::size_t utf8_sequence_length(std::string_view s) {
     return 0;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// For error answers only: decode the escapes that are well formed, keep the rest as given.
-std::string decode_leniently(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-            int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(raw[i]);
-    }
-    return out;
-}
-
 std::string_view state_name(fill::FileState state) {
     switch (state) {
     case fill::FileState::cached: return "cached";
@@ -117,7 +92,10 @@ void write_verify_json(http::Response& out, int status, std::string_view file, b
 }
 
 void reject_name(std::string_view raw_name, store::NameError error, http::Response& out) {
-    write_verify_json(out, 400, decode_leniently(raw_name), false, store::describe(error), "");
+    // The name as far as it decodes: well-formed escapes decoded, the rest as given.
+    std::string shown;
+    store::percent_decode(raw_name, shown, store::BadEscape::keep);
+    write_verify_json(out, 400, shown, false, store::describe(error), "");
 }
 
 void handle_verify(const http::Request& req, std::string_view raw_name, http::Response& out,

@@ -17,26 +17,6 @@ int hex_value(char c) {
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
-// Decodes percent-escapes exactly once: the output is never decoded again,
-// so "%252e%252e" becomes the harmless literal "%2e%2e", not "..".
-NameError percent_decode(std::string_view raw, std::string& decoded) {
-    decoded.clear();
-    decoded.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] != '%') {
-            decoded.push_back(raw[i]);
-            continue;
-        }
-        if (i + 2 >= raw.size()) return NameError::bad_encoding;
-        const int high = hex_value(raw[i + 1]);
-        const int low = hex_value(raw[i + 2]);
-        if (high < 0 || low < 0) return NameError::bad_encoding;
-        decoded.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-    }
-    return NameError::none;
-}
-
 NameError check_bytes(std::string_view name) {
     for (const char c : name) {
         const auto byte = static_cast<unsigned char>(c);
@@ -80,8 +60,10 @@ NameError normalize_name(std::string_view raw, Name& out) {
     // decoded as well; refusing it here bounds the work on hostile input.
     if (raw.size() > 3 * kMaxNameBytes) return NameError::too_long;
 
+    // Decoded exactly once: the output is never decoded again, so
+    // "%252e%252e" becomes the harmless literal "%2e%2e", not "..".
     std::string decoded;
-    if (const NameError e = percent_decode(raw, decoded); e != NameError::none) return e;
+    if (!percent_decode(raw, decoded)) return NameError::bad_encoding;
     if (decoded.find_first_not_of('/') == std::string::npos) return NameError::empty;
     if (const NameError e = check_bytes(decoded); e != NameError::none) return e;
     if (decoded.size() > kMaxNameBytes) return NameError::too_long;
@@ -109,12 +91,33 @@ std::string_view describe(NameError error) {
     return "name is invalid";
 }
 
-std::string encode_path(std::string_view name) {
+std::string encode_path(std::string_view name) { return percent_encode(name, true); }
+
+bool percent_decode(std::string_view raw, std::string& out, BadEscape bad) {
+    out.clear();
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size()) {
+            const int high = hex_value(raw[i + 1]);
+            const int low = hex_value(raw[i + 2]);
+            if (high >= 0 && low >= 0) {
+                out.push_back(static_cast<char>(high * 16 + low));
+                i += 2;
+                continue;
+            }
+        }
+        if (raw[i] == '%' && bad == BadEscape::refuse) return false;
+        out.push_back(raw[i]);
+    }
+    return true;
+}
+
+std::string percent_encode(std::string_view text, bool keep_slash) {
     constexpr char kHex[] = "0123456789ABCDEF";
     std::string encoded;
-    encoded.reserve(name.size());
-    for (const char c : name) {
-        if (c == '/' || is_unreserved(c)) {
+    encoded.reserve(text.size());
+    for (const char c : text) {
+        if ((keep_slash && c == '/') || is_unreserved(c)) {
             encoded.push_back(c);
         } else {
             const auto byte = static_cast<unsigned char>(c);
