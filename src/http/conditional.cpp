@@ -1,5 +1,7 @@
 #include "http/conditional.hpp"
 
+#include <cstdio>
+
 #include "http/http_date.hpp"
 
 namespace cache_tier::http {
@@ -111,6 +113,13 @@ bool if_range_matches(std::string_view if_range, std::string_view etag, std::int
     }
     // An HTTP-date matches only when it equals Last-Modified exactly; an invalid date never does.
     return date_is_valid_and(if_range, [&](std::int64_t date) { return date == mtime; });
+}
+
+std::string strong_etag(std::int64_t mtime, std::uint64_t size) {
+    char etag[40];
+    int n = std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(mtime),
+                          static_cast<unsigned long long>(size));
+    return std::string(etag, static_cast<std::size_t>(n));
 }
 
 }  // namespace cache_tier::http

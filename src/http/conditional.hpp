@@ -1,6 +1,7 @@
 #pragma once
 // Conditional requests, RFC 9110 §13.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "http/request.hpp"
@@ -12,6 +13,9 @@ enum class Precondition {
     not_modified,         // 304 (GET/HEAD only)
     precondition_failed,  // 412
 };
+
+// The strong validator of a file, nginx's form: "\"<mtime hex>-<size hex>\"".
+std::string strong_etag(std::int64_t mtime, std::uint64_t size);
 
 // Evaluate If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since in
 // the order of RFC 9110 §13.2.2 against the current representation.

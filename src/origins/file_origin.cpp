@@ -10,12 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "http/conditional.hpp"
 #include "http/http_date.hpp"
 #include "origins/fd_io.hpp"
 #include "origins/origin_factories.hpp"
@@ -84,21 +84,14 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
     return outcome;
 }
 
-std::string hex(std::uint64_t value) {
-    char buffer[17];
-    auto length = std::snprintf(buffer, sizeof buffer, "%llx", static_cast<unsigned long long>(value));
-    return std::string(buffer, static_cast<std::size_t>(length));
-}
-
-std::string_view strip_weak(std::string_view tag) { return tag.starts_with("W/") ? tag.substr(2) : tag; }
-
-// RFC 9110 §13.1.2: If-None-Match (weak comparison) decides when present;
-// otherwise §13.1.3: unchanged if not modified since the given date.
+// RFC 9110 §13.2.2, as the server itself answers conditional requests:
+// If-None-Match decides when present, else If-Modified-Since.
 bool unchanged(const Validators& validators, const std::string& etag, std::int64_t mtime) {
-    if (!validators.etag.empty()) return strip_weak(validators.etag) == strip_weak(etag);
-    if (validators.last_modified.empty()) return false;
-    auto since = http::parse_http_date(validators.last_modified);
-    return since && mtime <= *since;
+    http::Request conditional;
+    conditional.method = http::Method::get;
+    conditional.if_none_match = validators.etag;
+    conditional.if_modified_since = validators.last_modified;
+    return http::evaluate_preconditions(conditional, etag, mtime) == http::Precondition::not_modified;
 }
 
 class FileOrigin final : public Origin {
@@ -156,7 +149,7 @@ private:
 
         const auto size = static_cast<std::uint64_t>(st.st_size);
         const std::int64_t mtime = st.st_mtim.tv_sec;
-        result.etag = "\"" + hex(static_cast<std::uint64_t>(mtime)) + "-" + hex(size) + "\"";
+        result.etag = http::strong_etag(mtime, size);
         result.last_modified = http::format_http_date(mtime);
         if (unchanged(req.validators, result.etag, mtime))
             return fail(FetchStatus::not_modified, "origin file unchanged");

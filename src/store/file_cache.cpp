@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
+#include "http/conditional.hpp"
 #include "http/http_date.hpp"
 #include "http/mime.hpp"
 #include "store/safe_open.hpp"
@@ -94,11 +94,7 @@ std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view loc
     file->fd = fd;
     file->size = static_cast<std::uint64_t>(st.st_size);
     file->mtime = st.st_mtim.tv_sec;
-    // nginx's strong validator: hex mtime and hex size.
-    char etag[64];
-    std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_mtim.tv_sec),
-                  static_cast<unsigned long long>(st.st_size));
-    file->etag = etag;
+    file->etag = http::strong_etag(st.st_mtim.tv_sec, file->size);
     file->last_modified = http::format_http_date(st.st_mtim.tv_sec);
     file->content_type = http::content_type_for(local_name);
     entry.file = file;
