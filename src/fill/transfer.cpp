@@ -1,5 +1,7 @@
 #include "fill/transfer.hpp"
 
+#include "store/file_io.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,13 +41,6 @@ void AbortSlot::abort() {
     if (read_only < 0) return;
     ::dup2(read_only, fd_);
     ::close(read_only);
-}
-
-void sync_directory(const fs::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
 }
 
 namespace {
@@ -126,7 +121,7 @@ FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, 
     if (::rename(temp.path().c_str(), paths.destination.c_str()) != 0)
         return local_failure(std::move(result), errno_message("cannot rename into place", paths.destination.string()));
     temp.keep();
-    sync_directory(folder);
+    store::sync_directory(folder);
     return result;
 }
 

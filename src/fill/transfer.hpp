@@ -35,7 +35,4 @@ struct TransferPaths {
 origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferPaths& paths,
                               AbortSlot& abort_slot);
 
-// fsync a folder so that a rename into it survives a crash.
-void sync_directory(const std::filesystem::path& dir);
-
 }  // namespace cache_tier::fill

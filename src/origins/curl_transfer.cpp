@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "origins/fd_io.hpp"
+#include "store/file_io.hpp"
 
 namespace cache_tier::origins::detail {
 
@@ -133,7 +134,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         transfer.abort = Abort::received_too_large;
         return 0;
     }
-    if (int error = write_all(transfer.out_fd, data, length); error != 0) {
+    if (int error = store::write_all(transfer.out_fd, data, length); error != 0) {
         transfer.abort = Abort::write_failed;
         transfer.write_errno = error;
         return 0;

@@ -8,9 +8,6 @@
 
 namespace cache_tier::origins::detail {
 
-// Write all `size` bytes, retrying short writes and EINTR. Returns 0 or the errno.
-int write_all(int fd, const char* data, std::size_t size);
-
 // Starts write-back of a fill's temporary file every few MiB while the origin
 // is still sending, so the disk works during the download and the fsync
 // before the rename finds little left to do. It also waits for the step

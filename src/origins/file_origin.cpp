@@ -18,6 +18,7 @@
 #include "http/conditional.hpp"
 #include "http/http_date.hpp"
 #include "origins/fd_io.hpp"
+#include "store/file_io.hpp"
 #include "origins/origin_factories.hpp"
 #include "store/name.hpp"
 #include "store/safe_open.hpp"
@@ -64,7 +65,7 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
             buffer.resize(1 << 18);
             n = ::read(in, buffer.data(), std::min(chunk, buffer.size()));
             if (n > 0) {
-                if (int error = write_all(out, buffer.data(), static_cast<std::size_t>(n)); error != 0) {
+                if (int error = store::write_all(out, buffer.data(), static_cast<std::size_t>(n)); error != 0) {
                     outcome.error = error;
                     outcome.write_side = true;
                     return outcome;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "store/file_io.hpp"
 #include "store/layout.hpp"
 
 namespace cache_tier::store {
@@ -31,24 +32,6 @@ std::uint64_t fnv1a64(std::string_view text) {
 
 std::string errno_text(const char* what, const fs::path& path) {
     return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
-}
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-// A rename is only durable once the folder that holds the new name is synced.
-void sync_directory(const fs::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
 }
 
 }  // namespace
@@ -155,7 +138,7 @@ std::string MetadataStore::save(std::string_view local_name, const FileMeta& met
     int fd = ::mkostemp(temp.data(), O_CLOEXEC);
     if (fd < 0) return errno_text("cannot create", temp);
     const std::string text = format_record(local_name, meta);
-    bool ok = write_all(fd, text) && ::fsync(fd) == 0;
+    bool ok = write_all(fd, text.data(), text.size()) == 0 && ::fsync(fd) == 0;
     std::string error = ok ? std::string() : errno_text("cannot write", temp);
     ::close(fd);
     if (ok && ::rename(temp.c_str(), target.c_str()) != 0) {
