@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "http/response.hpp"
 #include "store/layout.hpp"
 
 namespace cache_tier::app {
@@ -97,12 +98,6 @@ const std::map<std::string, Setter>& setters() {
     return table;
 }
 
-bool has_control_characters(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c == 0x7f) return true;
-    return false;
-}
-
 }  // namespace
 
 void parse_listen(const std::string& value, Config& cfg, const std::string& where) {
@@ -115,7 +110,7 @@ void parse_listen(const std::string& value, Config& cfg, const std::string& wher
     if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
         std::stoul(port) > 65535)
         fail(where, "port must be a number from 0 to 65535, got '" + port + "'");
-    if (has_control_characters(host) || host.find_first_of(" /") != std::string::npos)
+    if (http::has_control_characters(host) || host.find_first_of(" /") != std::string::npos)
         fail(where, "bad host '" + host + "'");
     cfg.listen_host = host;
     cfg.listen_port = static_cast<std::uint16_t>(std::stoul(port));
@@ -158,19 +153,19 @@ void validate_config(Config& cfg) {
 
     auto& p = cfg.static_prefix;
     if (p.size() < 3 || p.front() != '/' || p.back() != '/' || p.find("//") != std::string::npos ||
-        has_control_characters(p) || p.find_first_of(" ?#%\\\"") != std::string::npos)
+        http::has_control_characters(p) || p.find_first_of(" ?#%\\\"") != std::string::npos)
         fail("static_prefix '" + p + "'", "must be a path like /static/files_cache/ (starting and ending with '/')");
     if (p.starts_with("/verify/") || p.starts_with("/download/"))
         fail("static_prefix '" + p + "'", "must not overlap the /verify/ and /download/ endpoints");
-    if (has_control_characters(cfg.cache_control))
+    if (http::has_control_characters(cfg.cache_control))
         fail("cache_control", "must not contain control characters");
     if (!cfg.public_base_url.empty()) {
         if (!(cfg.public_base_url.starts_with("http://") || cfg.public_base_url.starts_with("https://")) ||
-            has_control_characters(cfg.public_base_url) || cfg.public_base_url.find(' ') != std::string::npos)
+            http::has_control_characters(cfg.public_base_url) || cfg.public_base_url.find(' ') != std::string::npos)
             fail("public_base_url '" + cfg.public_base_url + "'", "must be an http:// or https:// URL");
         while (cfg.public_base_url.ends_with('/')) cfg.public_base_url.pop_back();
     }
-    if (!cfg.origin.url.empty() && has_control_characters(cfg.origin.url))
+    if (!cfg.origin.url.empty() && http::has_control_characters(cfg.origin.url))
         fail("origin", "must not contain control characters");
     if (cfg.retry_min > cfg.retry_max) fail("retry_min", "must not be larger than retry_max");
     // Flags skip the config file's per-key checks, so the ranges are checked again here.

@@ -88,4 +88,10 @@ std::string escape_header_value(std::string_view value) {
     return escaped;
 }
 
+bool has_control_characters(std::string_view value) {
+    for (unsigned char c : value)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
 }  // namespace cache_tier::http

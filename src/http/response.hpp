@@ -60,6 +60,10 @@ std::string_view reason_phrase(int status);
 // every error: the bad_request / not_found / server_error of the Beast examples.
 void error_response(Response& out, int status, std::string_view message);
 
+// True if `value` holds a control character (below 0x20, or DEL): such a
+// value could end a header line early (RFC 9112 §5), so it never goes into one.
+bool has_control_characters(std::string_view value);
+
 // Escape a value taken from a request so it can go into a header or HTML safely:
 // control characters, quotes, '<', '>', '&' and non-ASCII bytes are percent-encoded.
 std::string escape_header_value(std::string_view value);

@@ -8,14 +8,6 @@ namespace cache_tier::routes {
 
 namespace {
 
-// A Location value must not be able to split the header block (RFC 9112 §5:
-// field values carry no CR, LF or other control characters).
-bool safe_header_value(std::string_view value) {
-    for (unsigned char c : value)
-        if (c < 0x20 || c == 0x7f) return false;
-    return true;
-}
-
 void redirect(http::Response& out, std::string_view location) {
     out.status = 302;  // RFC 9110 §15.4.3: Found; the target changes once the fill is done
     out.add_header("Location", location);
@@ -47,7 +39,8 @@ void handle_download(const http::Request& req, std::string_view raw_name, http::
         return;
     }
     const std::string location = ctx.fills->origin_url(name);
-    if (!safe_header_value(location)) {
+    // A Location value must not be able to split the header block.
+    if (http::has_control_characters(location)) {
         http::error_response(out, 502, "the origin gave an unusable URL for this file");
         return;
     }
