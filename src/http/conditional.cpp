@@ -1,4 +1,5 @@
 #include "http/conditional.hpp"
+#include "http/ows.hpp"
 
 #include <cstdio>
 
@@ -6,14 +7,6 @@
 
 namespace cache_tier::http {
 namespace {
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 struct EntityTag {
     bool weak = false;

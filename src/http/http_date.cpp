@@ -1,4 +1,5 @@
 #include "http/http_date.hpp"
+#include "http/ows.hpp"
 
 #include <array>
 #include <ctime>
@@ -176,8 +177,6 @@ void put2(char* p, unsigned v) {
     p[1] = static_cast<char>('0' + v % 10);
 }
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
 }  // namespace
 
 std::string format_http_date(std::int64_t seconds) {
@@ -214,8 +213,7 @@ std::string format_http_date(std::int64_t seconds) {
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {
     // Field values arrive with OWS possibly still around them.
-    while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
+    text = trim_ows(text);
 
     Fields f;
     if (!parse_imf_fixdate(text, f) && !parse_rfc850(text, f) && !parse_asctime(text, f)) return std::nullopt;
