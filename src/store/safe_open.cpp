@@ -2,15 +2,54 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
+
+#include "store/unique_fd.hpp"
 
 namespace cache_tier::store {
 
 namespace {
 constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+constexpr int kFolderFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// The folder part and the last segment of a relative name ("a/b/c" -> "a/b", "c").
+std::pair<std::string, std::string> split_last(const std::string& name) {
+    auto slash = name.rfind('/');
+    if (slash == std::string::npos) return {std::string(), name};
+    return {name.substr(0, slash), name.substr(slash + 1)};
+}
+
+bool bad_segment(const std::string& segment) { return segment.empty() || segment == "." || segment == ".."; }
+
+// The folder `folder` under `dir_fd`, walked one segment at a time without
+// following any link; missing segments are created when `create`. An fd that
+// can be fsynced, or -errno.
+int open_folder_beneath(int dir_fd, const std::string& folder, bool create) {
+    UniqueFd at(::dup(dir_fd));
+    if (!at) return -errno;
+    std::size_t start = 0;
+    while (start < folder.size()) {
+        std::size_t slash = folder.find('/', start);
+        if (slash == std::string::npos) slash = folder.size();
+        const std::string segment = folder.substr(start, slash - start);
+        if (bad_segment(segment)) return -EXDEV;
+        int fd = ::openat(at.get(), segment.c_str(), kFolderFlags);
+        if (fd < 0 && errno == ENOENT && create) {
+            if (::mkdirat(at.get(), segment.c_str(), 0755) != 0 && errno != EEXIST) return -errno;
+            fd = ::openat(at.get(), segment.c_str(), kFolderFlags);
+        }
+        if (fd < 0) return -errno;
+        at.reset(fd);
+        start = slash + 1;
+    }
+    return at.release();
+}
+
 }  // namespace
 
 int open_beneath_by_segments(int dir_fd, const std::string& name) {
@@ -45,6 +84,38 @@ int open_beneath(int dir_fd, const std::string& name) {
     if (fd >= 0) return static_cast<int>(fd);
     if (errno == ENOSYS || errno == EPERM) return open_beneath_by_segments(dir_fd, name);
     return -errno;
+}
+
+std::optional<std::uint64_t> servable_size(int dir_fd, const std::string& name) {
+    int fd = open_beneath(dir_fd, name);
+    if (fd < 0) return std::nullopt;
+    UniqueFd file(fd);
+    struct stat st {};
+    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+int rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name) {
+    auto [folder, last] = split_last(name);
+    if (bad_segment(last)) return EXDEV;
+    int fd = open_folder_beneath(dir_fd, folder, /*create=*/true);
+    if (fd < 0) return -fd;
+    UniqueFd parent(fd);
+    // rename(2) replaces a link at the last segment itself; it never writes through it.
+    if (::renameat(from_dir_fd, from_name.c_str(), parent.get(), last.c_str()) != 0) return errno;
+    ::fsync(parent.get());
+    return 0;
+}
+
+int unlink_beneath(int dir_fd, const std::string& name) {
+    auto [folder, last] = split_last(name);
+    if (bad_segment(last)) return EXDEV;
+    int fd = open_folder_beneath(dir_fd, folder, /*create=*/false);
+    if (fd < 0) return -fd;
+    UniqueFd parent(fd);
+    if (::unlinkat(parent.get(), last.c_str(), 0) != 0) return errno;
+    ::fsync(parent.get());
+    return 0;
 }
 
 }  // namespace cache_tier::store

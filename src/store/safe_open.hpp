@@ -1,6 +1,9 @@
 #pragma once
-// Opening a name relative to a directory without ever leaving it: the one
-// place both the file cache (serving) and the file:// origin open files.
+// Opening, placing and removing names relative to a directory without ever
+// leaving it: the one place the file cache (serving), the fill engine (what is
+// cached, placing and evicting copies) and the file:// origin touch names.
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace cache_tier::store {
@@ -17,5 +20,23 @@ int open_beneath(int dir_fd, const std::string& name);
 // The fallback on its own (tested directly, since this kernel has openat2):
 // one segment at a time, no symbolic link followed at all.
 int open_beneath_by_segments(int dir_fd, const std::string& name);
+
+// The size of the regular file that open_beneath would serve at `name`, or
+// nothing when it would refuse it (missing, not a regular file, leading out of
+// the directory, unreadable). What the routes answer and what the fill engine
+// believes is cached are the same because they ask the same question.
+std::optional<std::uint64_t> servable_size(int dir_fd, const std::string& name);
+
+// Rename `from_name` in `from_dir_fd` to `name` under `dir_fd`, creating the
+// missing folders of `name` (mode 0755) one segment at a time and refusing to
+// pass through any symbolic link, so a link placed in the cache directory can
+// never make a fill write outside it. The folder that receives the name is
+// fsynced, so the rename is durable. Returns 0 or an errno (ELOOP or ENOTDIR
+// for a path through a link or a file).
+int rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name);
+
+// Remove `name` under `dir_fd` (never through a symbolic link) and fsync its
+// folder. Returns 0, or an errno (ENOENT when there is nothing to remove).
+int unlink_beneath(int dir_fd, const std::string& name);
 
 }  // namespace cache_tier::store

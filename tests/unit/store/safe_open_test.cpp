@@ -17,6 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using cache_tier::store::open_beneath;
 using cache_tier::store::open_beneath_by_segments;
+using cache_tier::store::rename_beneath;
+using cache_tier::store::servable_size;
+using cache_tier::store::unlink_beneath;
 using OpenFn = std::function<int(int, const std::string&)>;
 
 class SafeOpen : public ::testing::TestWithParam<const char*> {
@@ -80,5 +83,69 @@ TEST_P(SafeOpen, AFifoDoesNotBlock) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, SafeOpen, ::testing::Values("openat2", "segments"));
+
+// Placing, sizing and removing names: the fill engine's side of the same rule.
+class Beneath : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ct_test::write_file(root_ / "cache/show/ep1.mp3", "inside");
+        ct_test::write_file(root_ / "cache/.cache-tier/tmp/fill-1", "new copy");
+        ct_test::write_file(root_ / "outside/secret.txt", "outside");
+        fs::create_symlink(root_ / "outside", root_ / "cache/out_dir");
+        fs::create_symlink(root_ / "outside/secret.txt", root_ / "cache/out_file");
+        dir_ = ::open((root_ / "cache").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        tmp_ = ::open((root_ / "cache/.cache-tier/tmp").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_GE(dir_, 0);
+        ASSERT_GE(tmp_, 0);
+    }
+    void TearDown() override {
+        ::close(dir_);
+        ::close(tmp_);
+    }
+    ct_test::TempDir root_;
+    int dir_ = -1;
+    int tmp_ = -1;
+};
+
+TEST_F(Beneath, ServableSizeIsWhatTheStaticRouteWouldServe) {
+    EXPECT_EQ(servable_size(dir_, "show/ep1.mp3"), 6u);
+    EXPECT_EQ(servable_size(dir_, "show"), std::nullopt);              // a folder
+    EXPECT_EQ(servable_size(dir_, "out_file"), std::nullopt);          // a link out
+    EXPECT_EQ(servable_size(dir_, "out_dir/secret.txt"), std::nullopt);
+    EXPECT_EQ(servable_size(dir_, "show/none.mp3"), std::nullopt);
+}
+
+TEST_F(Beneath, RenameCreatesTheFoldersAndReplacesTheOldCopy) {
+    ASSERT_EQ(rename_beneath(tmp_, "fill-1", dir_, "new/deeper/ep2.mp3"), 0);
+    EXPECT_EQ(ct_test::read_file(root_ / "cache/new/deeper/ep2.mp3"), "new copy");
+    ct_test::write_file(root_ / "cache/.cache-tier/tmp/fill-2", "replaced");
+    ASSERT_EQ(rename_beneath(tmp_, "fill-2", dir_, "show/ep1.mp3"), 0);
+    EXPECT_EQ(ct_test::read_file(root_ / "cache/show/ep1.mp3"), "replaced");
+}
+
+TEST_F(Beneath, RenameNeverWritesThroughALinkedFolder) {
+    EXPECT_NE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/secret.txt"), 0);
+    EXPECT_NE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/new.txt"), 0);
+    EXPECT_EQ(ct_test::read_file(root_ / "outside/secret.txt"), "outside");
+    EXPECT_FALSE(fs::exists(root_ / "outside/new.txt"));
+    EXPECT_TRUE(fs::exists(root_ / "cache/.cache-tier/tmp/fill-1"));  // left for the caller to remove
+}
+
+TEST_F(Beneath, RenameOverALinkReplacesTheLinkNotItsTarget) {
+    ASSERT_EQ(rename_beneath(tmp_, "fill-1", dir_, "out_file"), 0);
+    EXPECT_FALSE(fs::is_symlink(root_ / "cache/out_file"));
+    EXPECT_EQ(ct_test::read_file(root_ / "cache/out_file"), "new copy");
+    EXPECT_EQ(ct_test::read_file(root_ / "outside/secret.txt"), "outside");
+}
+
+TEST_F(Beneath, UnlinkRemovesInsideAndNeverThroughALink) {
+    EXPECT_EQ(unlink_beneath(dir_, "show/ep1.mp3"), 0);
+    EXPECT_FALSE(fs::exists(root_ / "cache/show/ep1.mp3"));
+    EXPECT_EQ(unlink_beneath(dir_, "show/ep1.mp3"), ENOENT);
+    EXPECT_NE(unlink_beneath(dir_, "out_dir/secret.txt"), 0);
+    EXPECT_TRUE(fs::exists(root_ / "outside/secret.txt"));
+    EXPECT_NE(unlink_beneath(dir_, "../outside/secret.txt"), 0);
+    EXPECT_TRUE(fs::exists(root_ / "outside/secret.txt"));
+}
 
 }  // namespace
