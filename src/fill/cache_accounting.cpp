@@ -64,11 +64,12 @@ void FillEngine::Impl::note_use(Shard& shard, const std::string& local) {
         return;
     }
     // A copy not counted yet: dropped in by an operator since the start. It is
-    // checked again under the lock, as an eviction may have removed it since.
-    struct stat st {};
-    if (!is_cached_file(local, st)) return;
+    // checked again under the lock: the caller may have looked before an
+    // eviction removed it (the routes look through their open-file cache).
+    const auto size = copy_size(local);
+    if (!size) return;
     if (it == shard.entries.end()) it = shard.entries.try_emplace(local).first;
-    count(it->second, static_cast<std::uint64_t>(st.st_size));
+    count(it->second, *size);
     it->second.last_used = now;
 }
 
@@ -111,8 +112,8 @@ std::optional<std::uint64_t> FillEngine::Impl::evict(const CachedFile& file) {
         it->second.last_used != file.last_used)
         return std::nullopt;
     Entry& e = it->second;
-    if (::unlinkat(cache_dir_fd, file.name.c_str(), 0) != 0 && errno != ENOENT) {
-        spdlog::warn("cannot evict {}: {}", file.name, std::strerror(errno));
+    if (int error = store::unlink_beneath(cache_dir_fd.get(), file.name); error != 0 && error != ENOENT) {
+        spdlog::warn("cannot evict {}: {}", file.name, std::strerror(error));
         return std::nullopt;
     }
     metadata.remove(file.name);

@@ -4,6 +4,7 @@
 // and eviction). Private to src/fill.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +24,8 @@
 #include "fill/transfer.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
+#include "store/safe_open.hpp"
+#include "store/unique_fd.hpp"
 
 namespace cache_tier::fill {
 
@@ -47,23 +50,49 @@ inline std::int64_t mtime_ns(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+// A spelling of a file's name that the origin said it does not have. The
+// local copy is one per lower-case name, but the origin may be case-sensitive:
+// one spelling's 404 says nothing of another's.
+struct Miss {
+    std::string key;                 // the origin key as asked
+    steady::time_point until;        // remembered until then (negative_ttl)
+    std::string message;             // for the verify API's error_msg
+};
+
+// Misses remembered per file; past this the oldest is forgotten, so a client
+// cycling through spellings cannot grow an entry without bound.
+constexpr std::size_t kMaxMissesPerFile = 8;
+
 // What the engine remembers of one file (by local name) between requests.
 struct Entry {
     enum class Phase : unsigned char { idle, queued, running };
     Phase phase = Phase::idle;
-    FileState last_failure = FileState::filling;  // not_found or failed after a failed fill; filling: none
-    steady::time_point retry_at{};                // no fetch before this (negative caching, backoff)
-    unsigned failures = 0;                        // failed fills in a row, for the backoff
-    std::string error_message;
+    steady::time_point retry_at{};  // no fetch before this (backoff after a failed fill)
+    unsigned failures = 0;          // failed fills in a row, for the backoff
+    std::string error_message;      // why the last fill failed; "" if it did not
+    std::vector<Miss> misses;       // spellings the origin does not have, newest last
     std::optional<store::FileMeta> meta;  // set once a fill succeeded (or loaded at start)
     // Bookkeeping of the cache size limit (only with max_cache_bytes > 0).
     bool counted = false;          // the copy's size is in the engine's total
     std::uint64_t counted_size = 0;
     std::int64_t last_used = 0;    // ns since the epoch: last ensure() that found the copy, or its fill
 
+    // The unexpired miss of `key`, if the origin said recently that it has no such file.
+    const Miss* miss_of(std::string_view key, steady::time_point now) const {
+        for (const Miss& miss : misses)
+            if (miss.key == key && now < miss.until) return &miss;
+        return nullptr;
+    }
+    void remember_miss(Miss miss) {
+        std::erase_if(misses, [&](const Miss& m) { return m.key == miss.key; });
+        if (misses.size() >= kMaxMissesPerFile) misses.erase(misses.begin());
+        misses.push_back(std::move(miss));
+    }
+
     // Nothing worth keeping: no copy known, no fill, no miss or backoff still running.
     bool forgettable(steady::time_point now) const {
-        return phase == Phase::idle && !meta && !counted && retry_at <= now;
+        return phase == Phase::idle && !meta && !counted && retry_at <= now &&
+               std::all_of(misses.begin(), misses.end(), [now](const Miss& m) { return m.until <= now; });
     }
 };
 
@@ -87,7 +116,7 @@ struct FillEngine::Impl {
     std::unique_ptr<origins::Origin> origin;
     store::MetadataStore metadata;
     fs::path temp_dir;
-    int cache_dir_fd = -1;
+    store::UniqueFd cache_dir_fd;
     std::array<Shard, kShards> shards;
 
     std::mutex queue_mutex;  // lock order: a shard's mutex, then queue_mutex
@@ -111,10 +140,9 @@ struct FillEngine::Impl {
 
     Shard& shard_of(const std::string& local) { return shards[std::hash<std::string>{}(local) % kShards]; }
 
-    bool is_cached_file(const std::string& local, struct stat& st) const {
-        // Names are relative (normalize_name refuses a leading '/'); one fstatat, no allocation.
-        return !local.empty() && local.front() != '/' && ::fstatat(cache_dir_fd, local.c_str(), &st, 0) == 0 &&
-               S_ISREG(st.st_mode);
+    // The size of the copy the static route would serve under `local`, if any.
+    std::optional<std::uint64_t> copy_size(const std::string& local) const {
+        return store::servable_size(cache_dir_fd.get(), local);
     }
 
     void remove_leftover_temp_files();
@@ -126,11 +154,12 @@ struct FillEngine::Impl {
     void evict_if_over_limit(const std::string* just_filled);
     std::optional<std::uint64_t> evict(const CachedFile& file);
     bool try_enqueue(const store::Name& name, bool revalidate);
-    FileStatus ensure(const store::Name& name);
+    FileStatus ensure(const store::Name& name, std::optional<std::uint64_t> copy);
     void sweep(Shard& shard, steady::time_point now);
     void worker_loop(AbortSlot& slot);
     void run(const Job& job, AbortSlot& slot);
-    void record_outcome(const Job& job, bool had_copy, const FetchResult& result, double seconds);
+    void record_outcome(const Job& job, const origins::FetchRequest& req, bool had_copy, bool key_known,
+                        const FetchResult& result, double seconds);
 };
 
 }  // namespace cache_tier::fill

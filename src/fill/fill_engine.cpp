@@ -50,9 +50,8 @@ void FillEngine::Impl::load_metadata() {
     for (const auto& problem : problems) spdlog::warn("{}", problem);
     std::size_t kept = 0;
     for (auto& [name, meta] : records) {
-        struct stat st {};
         // A record whose file an operator deleted describes nothing any more.
-        if (!is_cached_file(name, st)) {
+        if (!copy_size(name)) {
             metadata.remove(name);
             continue;
         }
@@ -75,12 +74,10 @@ void FillEngine::Impl::sweep(Shard& shard, steady::time_point now) {
     shard.sweep_at = std::max<std::size_t>(1024, shard.entries.size() * 2);
 }
 
-FileStatus FillEngine::Impl::ensure(const store::Name& name) {
-    struct stat st {};
-    const bool present = is_cached_file(name.local, st);
-    // The hot path: a cached file and no revalidation costs one fstatat (and,
+FileStatus FillEngine::Impl::ensure(const store::Name& name, std::optional<std::uint64_t> copy) {
+    // The hot path: a cached file and no revalidation costs nothing here (and,
     // with a cache size limit, noting the use under the shard's lock).
-    if (present && options.revalidate_after.count() <= 0) {
+    if (copy && options.revalidate_after.count() <= 0) {
         if (options.max_cache_bytes > 0) {
             Shard& shard = shard_of(name.local);
             std::lock_guard lock(shard.mutex);
@@ -92,14 +89,14 @@ FileStatus FillEngine::Impl::ensure(const store::Name& name) {
     Shard& shard = shard_of(name.local);
     std::lock_guard lock(shard.mutex);
     const auto now = steady::now();
-    if (present) {
+    if (copy) {
         if (options.max_cache_bytes > 0) note_use(shard, name.local);
         auto it = shard.entries.find(name.local);
         if (it == shard.entries.end()) return {FileState::cached, {}};
         Entry& e = it->second;
         // Without a record, or with a size that is not what was fetched, the copy
         // was put there by an operator: it is theirs to refresh.
-        if (!e.meta || e.meta->size != static_cast<std::uint64_t>(st.st_size)) return {FileState::cached, {}};
+        if (!e.meta || e.meta->size != *copy) return {FileState::cached, {}};
         if (unix_now() - e.meta->fetched_at < options.revalidate_after.count()) return {FileState::cached, {}};
         if (e.phase == Entry::Phase::idle && now >= e.retry_at && try_enqueue(name, true))
             e.phase = Entry::Phase::queued;
@@ -113,9 +110,11 @@ FileStatus FillEngine::Impl::ensure(const store::Name& name) {
     }
     Entry& e = it->second;
     if (e.phase != Entry::Phase::idle) return {FileState::filling, e.error_message};
-    // Deleted by an operator since it was counted: it no longer takes space.
-    if (e.counted && !is_cached_file(name.local, st)) uncount(e);
-    if (now < e.retry_at) return {e.last_failure, e.error_message};
+    // Deleted (or made unservable) since it was counted: the fill replaces it.
+    if (e.counted) uncount(e);
+    // A miss is remembered per spelling: another spelling may well exist.
+    if (const Miss* miss = e.miss_of(name.origin, now)) return {FileState::not_found, miss->message};
+    if (now < e.retry_at) return {FileState::failed, e.error_message};
     if (!try_enqueue(name, false))
         return {FileState::queue_full,
                 fmt::format("too many fills waiting ({}); not fetching this file now", options.max_queued)};
@@ -149,19 +148,28 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     const bool cache_is_the_limit =
         options.max_cache_bytes > 0 && (req.max_size == 0 || options.max_cache_bytes < req.max_size);
     if (cache_is_the_limit) req.max_size = options.max_cache_bytes;
+    // A copy is revalidated under the key it was fetched with, whoever's
+    // spelling asked: the origin may be case-sensitive.
+    bool key_known = true;
     {
         Shard& shard = shard_of(job.name.local);
         std::lock_guard lock(shard.mutex);
         Entry& e = shard.entries[job.name.local];
         e.phase = Entry::Phase::running;
-        if (job.revalidate && e.meta) req.validators = {e.meta->etag, e.meta->last_modified};
+        if (job.revalidate && e.meta) {
+            req.validators = {e.meta->etag, e.meta->last_modified};
+            if (!e.meta->origin_key.empty()) req.key = e.meta->origin_key;
+            else key_known = false;  // a record from before keys were kept: the asker's spelling is a guess
+        }
     }
-    struct stat st {};
-    const bool had_copy = is_cached_file(job.name.local, st);
+    const bool had_copy = copy_size(job.name.local).has_value();
     // The copy may have been deleted since the revalidation was queued: then fetch it whole.
-    if (!had_copy) req.validators = {};
+    if (!had_copy) {
+        req.validators = {};
+        key_known = true;
+    }
 
-    spdlog::info("fill {}: {} from {}", job.name.origin, req.validators.empty() ? "fetching" : "revalidating",
+    spdlog::info("fill {}: {} from {}", req.key, req.validators.empty() ? "fetching" : "revalidating",
                  origin->describe());
     const auto started = steady::now();
     const TransferPaths paths{temp_dir, options.cache_dir / job.name.local};
@@ -173,21 +181,26 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     }
     if (result.status == FetchStatus::too_large && cache_is_the_limit)
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", options.max_cache_bytes);
-    record_outcome(job, had_copy, result, seconds);
+    record_outcome(job, req, had_copy, key_known, result, seconds);
     if (result.status == FetchStatus::ok && options.max_cache_bytes > 0) evict_if_over_limit(&job.name.local);
 }
 
 // Update the metadata on disk first (no lock held during I/O; single flight
 // means no other fill of this file runs), then the entry.
-void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const FetchResult& result, double seconds) {
-    const std::string& key = job.name.origin;
+void FillEngine::Impl::record_outcome(const Job& job, const origins::FetchRequest& req, bool had_copy,
+                                      bool key_known, const FetchResult& result, double seconds) {
+    const std::string& key = req.key;
     const std::string& local = job.name.local;
     Shard& shard = shard_of(local);
     std::optional<store::FileMeta> new_meta;
+    // A 404 for the key the copy was fetched with means the origin deleted it;
+    // a 404 for a guessed spelling says nothing about the copy.
+    const bool copy_gone = result.status == FetchStatus::not_found && job.revalidate && had_copy && key_known;
+    const bool copy_kept = result.status == FetchStatus::not_found && job.revalidate && had_copy && !key_known;
 
     switch (result.status) {
     case FetchStatus::ok: {
-        new_meta = store::FileMeta{result.etag, result.last_modified, result.bytes, unix_now()};
+        new_meta = store::FileMeta{result.etag, result.last_modified, result.bytes, unix_now(), key};
         spdlog::info("fill {}: {} bytes in {:.2f} s", key, result.bytes, seconds);
         break;
     }
@@ -195,6 +208,7 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
         std::lock_guard lock(shard.mutex);
         new_meta = shard.entries[local].meta.value_or(store::FileMeta{});
         new_meta->fetched_at = unix_now();
+        new_meta->origin_key = key;  // confirmed by the origin
         // RFC 9111 §4.3.4: a 304 updates the stored validators it carries.
         if (!result.etag.empty()) new_meta->etag = result.etag;
         if (!result.last_modified.empty()) new_meta->last_modified = result.last_modified;
@@ -202,13 +216,22 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
         break;
     }
     case FetchStatus::not_found:
-        if (job.revalidate && had_copy) {
-            // The origin no longer has the file: stop serving a copy of something deleted.
-            std::error_code ec;
-            fs::remove(options.cache_dir / local, ec);
-            spdlog::info("fill {}: gone from the origin, local copy removed", key);
+        if (copy_kept) {
+            // Not asked again before revalidate_after, as if it had been a 304.
+            std::lock_guard lock(shard.mutex);
+            new_meta = shard.entries[local].meta.value_or(store::FileMeta{});
+            new_meta->fetched_at = unix_now();
+            spdlog::info("fill {}: not at the origin under this spelling; the copy it was fetched as is kept", key);
+            break;
         }
-        metadata.remove(local);
+        if (copy_gone) {
+            // The origin no longer has the file: stop serving a copy of something deleted.
+            if (int error = store::unlink_beneath(cache_dir_fd.get(), local); error != 0 && error != ENOENT)
+                spdlog::warn("fill {}: cannot remove the copy gone from the origin: {}", key, std::strerror(error));
+            else
+                spdlog::info("fill {}: gone from the origin, local copy removed", key);
+        }
+        if (!had_copy || copy_gone) metadata.remove(local);
         break;
     default:
         break;
@@ -222,35 +245,29 @@ void FillEngine::Impl::record_outcome(const Job& job, bool had_copy, const Fetch
     Entry& e = shard.entries[local];
     e.phase = Entry::Phase::idle;
     const auto now = steady::now();
-    switch (result.status) {
-    case FetchStatus::ok:
-    case FetchStatus::not_modified:
+    if (result.status == FetchStatus::ok || result.status == FetchStatus::not_modified || copy_kept) {
         if (result.status == FetchStatus::ok && options.max_cache_bytes > 0) {
             count(e, result.bytes);  // a replaced copy counts its new size only
             e.last_used = unix_now_ns();
         }
+        if (result.status == FetchStatus::ok) e.misses.clear();
         e.meta = std::move(new_meta);
         e.failures = 0;
-        e.last_failure = FileState::filling;
         e.retry_at = {};
         e.error_message.clear();
         return;
-    case FetchStatus::not_found:
-        if (job.revalidate && had_copy) uncount(e);
-        e.meta.reset();
-        e.failures = 0;
-        e.last_failure = FileState::not_found;
-        e.retry_at = now + options.negative_ttl;
-        e.error_message = not_found_message(key, result);
-        spdlog::info("fill {}: {}; remembered for {} s", key, e.error_message, options.negative_ttl.count());
+    }
+    if (result.status == FetchStatus::not_found) {
+        if (copy_gone) uncount(e);
+        if (!had_copy || copy_gone) e.meta.reset();
+        const std::string message = not_found_message(key, result);
+        spdlog::info("fill {}: {}; remembered for {} s", key, message, options.negative_ttl.count());
+        e.remember_miss(Miss{key, now + options.negative_ttl, message});
         return;
-    default:
-        break;
     }
     if (stopping) return;  // abandoned at shutdown: not the origin's fault, no backoff
     e.failures += 1;
     const auto delay = backoff_delay(e.failures, options.retry_min, options.retry_max);
-    e.last_failure = FileState::failed;
     e.retry_at = now + delay;
     if (!result.message.empty())
         e.error_message = result.message;
@@ -267,8 +284,8 @@ FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> ori
     Impl& d = *impl_;
     if (!d.origin) throw std::invalid_argument("fill engine: no origin");
     if (std::string error = d.metadata.prepare(); !error.empty()) throw std::runtime_error(error);
-    d.cache_dir_fd = ::open(d.options.cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d.cache_dir_fd < 0)
+    d.cache_dir_fd.reset(::open(d.options.cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!d.cache_dir_fd)
         throw std::runtime_error(fmt::format("cannot open cache directory {}: {}", d.options.cache_dir.string(),
                                              std::strerror(errno)));
     // Crash recovery: whatever is in the temporary folder belongs to a fill that
@@ -300,10 +317,13 @@ FillEngine::~FillEngine() {
     d.work_ready.notify_all();
     for (auto& slot : d.abort_slots) slot->abort();
     for (auto& worker : d.workers) worker.join();
-    if (d.cache_dir_fd >= 0) ::close(d.cache_dir_fd);
 }
 
-FileStatus FillEngine::ensure(const store::Name& name) { return impl_->ensure(name); }
+FileStatus FillEngine::ensure(const store::Name& name) { return impl_->ensure(name, impl_->copy_size(name.local)); }
+
+FileStatus FillEngine::ensure(const store::Name& name, std::optional<std::uint64_t> copy_size) {
+    return impl_->ensure(name, copy_size);
+}
 
 std::string FillEngine::origin_url(const store::Name& name) const { return impl_->origin->public_url(name.origin); }
 

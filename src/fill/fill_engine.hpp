@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "origins/origin.hpp"
@@ -51,6 +52,11 @@ public:
     // revalidate_after, start a background revalidation. Never waits for the origin.
     // Thread-safe; cheap when the file is cached (the /verify hot path).
     FileStatus ensure(const store::Name& name);
+    // The same, for a caller that has just looked at the local copy itself:
+    // `copy_size` is the size of the copy it would serve, nothing if it would
+    // serve none. The routes pass what their open-file cache found, so that
+    // /verify, /download and the static route always agree.
+    FileStatus ensure(const store::Name& name, std::optional<std::uint64_t> copy_size);
 
     // Where to send a browser for a file that is not cached.
     std::string origin_url(const store::Name& name) const;

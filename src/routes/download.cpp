@@ -27,7 +27,7 @@ void handle_download(const http::Request& req, std::string_view raw_name, http::
         http::error_response(out, 503, "no origin configured");
         return;
     }
-    if (ctx.fills->ensure(name).available()) {
+    if (ensure_servable(name, ctx).available()) {
         // Relative (the static prefix) unless a public base URL is configured;
         // exactly one '/' between the two.
         std::string_view base = ctx.options.public_base_url;

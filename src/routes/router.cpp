@@ -38,7 +38,7 @@ private:
             http::error_response(out, 405, "method not allowed");
             out.add_header("Allow", "GET, HEAD");
         };
-        RouteContext ctx{options_, fills_};
+        RouteContext ctx{options_, fills_, files_};
         if (path.starts_with(options_.static_prefix)) {
             if (!readable) return allow_get_head();
             return handle_static(req, path.substr(options_.static_prefix.size()), out, files_, options_);

@@ -8,9 +8,9 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 
-namespace cache_tier::fill {
-class FillEngine;
-}
+#include "fill/fill_engine.hpp"
+#include "store/name.hpp"
+
 namespace cache_tier::store {
 class FileCache;
 }
@@ -27,7 +27,12 @@ struct RouteOptions {
 struct RouteContext {
     const RouteOptions& options;
     fill::FillEngine* fills;  // null when no origin is configured
+    store::FileCache& files;  // this thread's open files, shared with the static route
 };
+
+// Ask the fill engine about `name` with what the static route would serve:
+// /verify and /download call a file available exactly when it would be served.
+fill::FileStatus ensure_servable(const store::Name& name, const RouteContext& ctx);
 
 // GET /verify/<name>: JSON {"available","file","error","error_msg"}; starts a fill on a miss.
 void handle_verify(const http::Request& req, std::string_view raw_name, http::Response& out, const RouteContext& ctx);

@@ -2,9 +2,12 @@
 // answer comes at once (available=false); the client sends its user to the
 // origin meanwhile. This is the hot path the main web site calls for every
 // page, so the answer is written by hand into the response's reused buffers.
+#include <sys/stat.h>
+
 #include "fill/fill_engine.hpp"
 #include "routes/routes.hpp"
 #include "routes/verify_reply.hpp"
+#include "store/file_cache.hpp"
 
 namespace cache_tier::routes {
 
@@ -45,6 +48,18 @@ std::string_view state_name(fill::FileState state) {
 }
 
 }  // namespace
+
+fill::FileStatus ensure_servable(const store::Name& name, const RouteContext& ctx) {
+    store::OpenStatus open_status;
+    auto copy = ctx.files.open(name.local, open_status);
+    if (!copy) return ctx.fills->ensure(name, std::nullopt);
+    // The open-file cache trusts a descriptor for about a second. One evicted or
+    // replaced since must not be called available: another thread's static
+    // route would not find it. Such a name is looked at afresh.
+    struct stat st {};
+    if (::fstat(copy->fd, &st) != 0 || st.st_nlink == 0) return ctx.fills->ensure(name);
+    return ctx.fills->ensure(name, copy->size);
+}
 
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -110,7 +125,7 @@ void handle_verify(const http::Request& req, std::string_view raw_name, http::Re
         write_verify_json(out, 200, name.origin, false, "no origin configured", "");
         return;
     }
-    const fill::FileStatus status = ctx.fills->ensure(name);
+    const fill::FileStatus status = ensure_servable(name, ctx);
     write_verify_json(out, 200, name.origin, status.available(), status.error_message, state_name(status.state));
 }
 

@@ -59,7 +59,7 @@ std::string format_record(std::string_view local_name, const FileMeta& meta) {
     nlohmann::json j = {
         {"name", local_name},          {"etag", meta.etag},
         {"last_modified", meta.last_modified}, {"size", meta.size},
-        {"fetched_at", meta.fetched_at},
+        {"fetched_at", meta.fetched_at},       {"key", meta.origin_key},
     };
     // Validators come from the origin: never let a bad byte make dump() throw.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -82,6 +82,10 @@ bool parse_record(std::string_view text, std::string& local_name, FileMeta& meta
     meta.last_modified = last_modified->get<std::string>();
     meta.size = size->get<std::uint64_t>();
     meta.fetched_at = fetched_at->get<std::int64_t>();
+    // Optional: records written before keys were kept have none.
+    auto key = j.find("key");
+    if (key != j.end() && !key->is_string()) return false;
+    meta.origin_key = key != j.end() ? key->get<std::string>() : std::string();
     return !local_name.empty();
 }
 

@@ -18,6 +18,10 @@ struct FileMeta {
     std::string last_modified;  // as the origin sent it; "" if none
     std::uint64_t size = 0;     // bytes of the local copy when it was fetched
     std::int64_t fetched_at = 0;  // seconds since the epoch of the last fetch or 304
+    // The origin key the copy was fetched with (the first asker's spelling).
+    // Revalidation asks for exactly this key, whoever's request triggers it;
+    // "" in records written before keys were kept.
+    std::string origin_key;
     bool operator==(const FileMeta&) const = default;
 };
 

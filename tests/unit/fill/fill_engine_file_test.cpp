@@ -62,7 +62,7 @@ TEST_F(FillFromDirectory, StartRemovesLeftoverTemporaryFilesAndStaleRecords) {
     cache_tier::store::MetadataStore records(cache.path());
     ASSERT_EQ(records.prepare(), "");
     // A record of a file an operator deleted while the server was down.
-    ASSERT_EQ(records.save("deleted.bin", {"\"1\"", "", 10, 1}), "");
+    ASSERT_EQ(records.save("deleted.bin", {"\"1\"", "", 10, 1, "deleted.bin"}), "");
 
     auto fills = engine();
     EXPECT_TRUE(temp_files(cache.path()).empty());
@@ -96,11 +96,34 @@ TEST_F(FillFromDirectory, MissingAtTheOriginIsRememberedAsNotFound) {
     EXPECT_FALSE(status.available());
     EXPECT_NE(status.error_message.find("origin has no file 'Nope.bin'"), std::string::npos) << status.error_message;
 
-    // Within the negative time nothing is fetched, even once the origin has it.
+    // Within the negative time that spelling is not fetched, even once the origin has it.
     ct_test::write_file(origin_dir / "Nope.bin", "now it exists");
-    EXPECT_EQ(fills->ensure(name_of("nope.bin")).state, FileState::not_found);
+    EXPECT_EQ(fills->ensure(name_of("Nope.bin")).state, FileState::not_found);
     ASSERT_TRUE(fills->wait_idle(5s));
     EXPECT_FALSE(fs::exists(cache / "nope.bin"));
+}
+
+TEST_F(FillFromDirectory, AMissOfOneSpellingDoesNotKeepAnotherFromFilling) {
+    options.negative_ttl = 3600s;
+    ct_test::write_file(origin_dir / "Case.TXT", "the real one");
+    auto fills = engine();
+    EXPECT_EQ(ensure_and_wait(*fills, "case.txt").state, FileState::not_found);
+    EXPECT_TRUE(ensure_and_wait(*fills, "Case.TXT").available());
+    EXPECT_EQ(ct_test::read_file(cache / "case.txt"), "the real one");
+    // Once cached, every spelling finds the copy.
+    EXPECT_TRUE(fills->ensure(name_of("case.txt")).available());
+}
+
+TEST_F(FillFromDirectory, MissesPerFileAreBoundedAndEachSpellingIsRemembered) {
+    options.negative_ttl = 3600s;
+    auto fills = engine();
+    const std::vector<std::string> spellings = {"ab.bin", "aB.bin", "Ab.bin", "AB.bin", "ab.Bin", "aB.Bin",
+                                                "Ab.Bin", "AB.Bin", "ab.bIn", "aB.bIn"};
+    for (const auto& spelling : spellings) EXPECT_EQ(ensure_and_wait(*fills, spelling).state, FileState::not_found);
+    // The most recent misses are still remembered; the oldest were forgotten and are asked again.
+    EXPECT_EQ(fills->ensure(name_of("aB.bIn")).state, FileState::not_found);
+    EXPECT_EQ(fills->ensure(name_of("ab.bin")).state, FileState::filling);
+    ASSERT_TRUE(fills->wait_idle(5s));
 }
 
 TEST_F(FillFromDirectory, AfterTheNegativeTimeTheFileIsFetchedAgain) {

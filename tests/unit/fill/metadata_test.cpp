@@ -12,7 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-FileMeta sample() { return FileMeta{"\"5f2a-1000\"", "Sun, 06 Nov 1994 08:49:37 GMT", 4096, 1700000000}; }
+FileMeta sample() {
+    return FileMeta{"\"5f2a-1000\"", "Sun, 06 Nov 1994 08:49:37 GMT", 4096, 1700000000, "Show/Ep1.MP3"};
+}
 
 TEST(MetadataRecord, RoundTrips) {
     std::string name;
@@ -20,6 +22,16 @@ TEST(MetadataRecord, RoundTrips) {
     ASSERT_TRUE(parse_record(format_record("show/ep 1.mp3", sample()), name, meta));
     EXPECT_EQ(name, "show/ep 1.mp3");
     EXPECT_EQ(meta, sample());
+}
+
+TEST(MetadataRecord, ARecordFromBeforeKeysWereKeptReadsWithAnEmptyKey) {
+    std::string name;
+    FileMeta meta;
+    ASSERT_TRUE(parse_record("{\"name\":\"a\",\"etag\":\"\",\"last_modified\":\"\",\"size\":1,\"fetched_at\":0}",
+                             name, meta));
+    EXPECT_EQ(meta.origin_key, "");
+    EXPECT_FALSE(parse_record(
+        "{\"name\":\"a\",\"etag\":\"\",\"last_modified\":\"\",\"size\":1,\"fetched_at\":0,\"key\":5}", name, meta));
 }
 
 TEST(MetadataRecord, InvalidUtf8InValidatorsDoesNotThrow) {

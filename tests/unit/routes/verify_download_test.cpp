@@ -7,6 +7,7 @@
 #include "fill/fill_engine.hpp"
 #include "origins/origin.hpp"
 #include "routes/routes.hpp"
+#include "store/file_cache.hpp"
 #include "support/process.hpp"
 
 namespace cache_tier::routes {
@@ -29,6 +30,7 @@ protected:
     ct_test::TempDir cache;
     RouteOptions options;
     std::unique_ptr<fill::FillEngine> fills;
+    std::unique_ptr<store::FileCache> files;
     http::Request req;
     http::Response out;
 
@@ -41,11 +43,12 @@ protected:
         origins::OriginOptions origin_options;
         origin_options.url = "file://" + origin_dir.path().string();
         fills = std::make_unique<fill::FillEngine>(fill_options, origins::make_origin(origin_options));
+        files = std::make_unique<store::FileCache>(cache.path().string());
     }
 
     nlohmann::json verify(std::string_view raw, fill::FillEngine* engine) {
         out.reset();
-        handle_verify(req, raw, out, RouteContext{options, engine});
+        handle_verify(req, raw, out, RouteContext{options, engine, *files});
         EXPECT_EQ(header(out, "Content-Type"), "application/json");
         EXPECT_EQ(header(out, "Cache-Control"), "no-store");
         auto json = nlohmann::json::parse(out.body, nullptr, false);
@@ -56,7 +59,7 @@ protected:
 
     void download(std::string_view raw, fill::FillEngine* engine) {
         out.reset();
-        handle_download(req, raw, out, RouteContext{options, engine});
+        handle_download(req, raw, out, RouteContext{options, engine, *files});
     }
     void download(std::string_view raw) { download(raw, fills.get()); }
 };
