@@ -1,26 +1,41 @@
-// The cache's size: what the engine counts, notes of use, and least-recently-
-// used eviction when a size limit is set (the choice itself is eviction.cpp's).
-#include <fcntl.h>
-#include <unistd.h>
+#include "fill/cache_accounting.hpp"
 
-#include <algorithm>
-#include <cerrno>
+#include <sys/stat.h>
+
 #include <cstring>
 
-#include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
-#include "fill/engine_impl.hpp"
+#include "store/layout.hpp"
+#include "store/safe_open.hpp"
 
 namespace cache_tier::fill {
 
-// The size limit covers every regular file in the cache directory, put there
-// by a fill or by an operator; not cache-tier's own state folder. Symbolic
-// links are neither followed nor counted.
-void FillEngine::Impl::count_cached_files() {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t mtime_ns(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+CacheAccounting::CacheAccounting(std::uint64_t limit, fs::path cache_dir, int cache_dir_fd, FileTable& table,
+                                 const store::MetadataStore& records, const Clock& clock)
+    : limit_(limit),
+      cache_dir_(std::move(cache_dir)),
+      cache_dir_fd_(cache_dir_fd),
+      table_(table),
+      records_(records),
+      clock_(clock) {}
+
+// Symbolic links are neither followed nor counted. A file's last use before
+// the start is taken as its modification time.
+void CacheAccounting::count_existing_files() {
     std::error_code ec;
     std::size_t files = 0;
-    fs::recursive_directory_iterator it(options.cache_dir, fs::directory_options::skip_permission_denied, ec), end;
+    fs::recursive_directory_iterator it(cache_dir_, fs::directory_options::skip_permission_denied, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
         if (it.depth() == 0 && it->path().filename() == store::kStateDir) {
             it.disable_recursion_pending();
@@ -28,99 +43,91 @@ void FillEngine::Impl::count_cached_files() {
         }
         struct stat st {};
         if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        const std::string local = it->path().lexically_relative(options.cache_dir).string();
-        Shard& shard = shard_of(local);
-        std::lock_guard lock(shard.mutex);
-        Entry& e = shard.entries[local];
+        const std::string local = it->path().lexically_relative(cache_dir_).string();
+        auto shard = table_.lock(local);
+        Entry& e = shard.get(local, clock_.steady_now());
         count(e, static_cast<std::uint64_t>(st.st_size));
         e.last_used = mtime_ns(st);
         ++files;
     }
-    if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", options.cache_dir.string(), ec.message());
-    spdlog::info("cache holds {} file(s), {} bytes; limit {} bytes", files, cached_bytes.load(),
-                 options.max_cache_bytes);
+    if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", cache_dir_.string(), ec.message());
+    spdlog::info("cache holds {} file(s), {} bytes; limit {} bytes", files, bytes_.load(), limit_);
 }
 
-void FillEngine::Impl::count(Entry& e, std::uint64_t size) {
+void CacheAccounting::count(Entry& e, std::uint64_t size) {
+    if (!limited()) return;
     uncount(e);
     e.counted = true;
     e.counted_size = size;
-    cached_bytes += size;
+    bytes_ += size;
 }
 
-void FillEngine::Impl::uncount(Entry& e) {
+void CacheAccounting::uncount(Entry& e) {
     if (!e.counted) return;
-    cached_bytes -= e.counted_size;
+    bytes_ -= e.counted_size;
     e.counted = false;
     e.counted_size = 0;
 }
 
 // No allocation when the entry exists (the /verify hot path with a limit).
-void FillEngine::Impl::note_use(Shard& shard, const std::string& local) {
-    const std::int64_t now = unix_now_ns();
-    auto it = shard.entries.find(local);
-    if (it != shard.entries.end() && it->second.counted) {
-        it->second.last_used = now;
+void CacheAccounting::note_use(FileTable::Locked& shard, const std::string& local) {
+    if (!limited()) return;
+    const std::int64_t now = clock_.unix_nanoseconds();
+    Entry* e = shard.find(local);
+    if (e && e->counted) {
+        e->last_used = now;
         return;
     }
     // A copy not counted yet: dropped in by an operator since the start. It is
     // checked again under the lock: the caller may have looked before an
     // eviction removed it (the routes look through their open-file cache).
-    const auto size = copy_size(local);
+    const auto size = store::servable_size(cache_dir_fd_, local);
     if (!size) return;
-    if (it == shard.entries.end()) it = shard.entries.try_emplace(local).first;
-    count(it->second, *size);
-    it->second.last_used = now;
+    if (!e) e = &shard.get(local, clock_.steady_now());
+    count(*e, *size);
+    e->last_used = now;
 }
 
-// Runs on a fill worker after a fill (and once at start): never on the
-// threads that serve requests.
-void FillEngine::Impl::evict_if_over_limit(const std::string* just_filled) {
-    std::lock_guard round(eviction_mutex);
-    const std::uint64_t total = cached_bytes.load();
-    if (total <= options.max_cache_bytes) return;
+void CacheAccounting::evict_if_over_limit(const std::string* just_filled) {
+    if (!limited()) return;
+    std::lock_guard round(eviction_mutex_);
+    const std::uint64_t total = bytes_.load();
+    if (total <= limit_) return;
     std::vector<CachedFile> files;
-    for (Shard& shard : shards) {
-        std::lock_guard lock(shard.mutex);
-        for (const auto& [local, e] : shard.entries) {
-            if (!e.counted) continue;
-            const bool pinned = e.phase != Entry::Phase::idle || (just_filled && local == *just_filled);
-            files.push_back(CachedFile{local, e.counted_size, e.last_used, pinned});
-        }
-    }
+    table_.for_each([&](const std::string& local, const Entry& e) {
+        if (!e.counted) return;
+        const bool pinned = e.phase != Phase::idle || (just_filled && local == *just_filled);
+        files.push_back(CachedFile{local, e.counted_size, e.last_used, pinned});
+    });
     std::size_t evicted = 0;
     std::uint64_t freed = 0;
-    for (std::size_t i : choose_victims(files, total, options.max_cache_bytes)) {
+    for (std::size_t i : choose_victims(files, total, limit_)) {
         if (auto bytes = evict(files[i])) {
             ++evicted;
             freed += *bytes;
         }
     }
     spdlog::info("cache over its limit ({} of {} bytes): evicted {} least recently used file(s), {} bytes freed",
-                 total, options.max_cache_bytes, evicted, freed);
+                 total, limit_, evicted, freed);
 }
 
 // Under the shard's lock, so that no fill or revalidation of the file starts
 // half-way and no request counts the copy again. Open descriptors of the copy
 // keep serving it (unlink semantics). Returns the bytes freed, nothing if not evicted.
-std::optional<std::uint64_t> FillEngine::Impl::evict(const CachedFile& file) {
-    Shard& shard = shard_of(file.name);
-    std::lock_guard lock(shard.mutex);
-    auto it = shard.entries.find(file.name);
+std::optional<std::uint64_t> CacheAccounting::evict(const CachedFile& file) {
+    auto shard = table_.lock(file.name);
+    Entry* e = shard.find(file.name);
     // Used, refilled or being filled since the round looked: no longer a victim.
-    if (it == shard.entries.end() || !it->second.counted || it->second.phase != Entry::Phase::idle ||
-        it->second.last_used != file.last_used)
-        return std::nullopt;
-    Entry& e = it->second;
-    if (int error = store::unlink_beneath(cache_dir_fd.get(), file.name); error != 0 && error != ENOENT) {
+    if (!e || !e->counted || e->phase != Phase::idle || e->last_used != file.last_used) return std::nullopt;
+    if (int error = store::unlink_beneath(cache_dir_fd_, file.name); error != 0 && error != ENOENT) {
         spdlog::warn("cannot evict {}: {}", file.name, std::strerror(error));
         return std::nullopt;
     }
-    metadata.remove(file.name);
-    const std::uint64_t freed = e.counted_size;
-    uncount(e);
-    e.meta.reset();
-    if (e.forgettable(steady::now())) shard.entries.erase(it);
+    records_.remove(file.name);
+    const std::uint64_t freed = e->counted_size;
+    uncount(*e);
+    e->meta.reset();
+    if (e->forgettable(clock_.steady_now())) shard.erase(file.name);
     return freed;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/clock.hpp"
 #include "origins/origin.hpp"
 #include "store/name.hpp"
 
@@ -42,7 +43,9 @@ struct FileStatus {
 
 class FillEngine {
 public:
-    FillEngine(FillOptions options, std::unique_ptr<origins::Origin> origin);
+    // Everything that ages (negative caching, backoff, revalidation, eviction
+    // order) reads `clock`, which must outlive the engine.
+    FillEngine(FillOptions options, std::unique_ptr<origins::Origin> origin, const Clock& clock = system_clock());
     ~FillEngine();  // stops the workers; fills in progress are abandoned (their temporary files removed)
     FillEngine(const FillEngine&) = delete;
     FillEngine& operator=(const FillEngine&) = delete;

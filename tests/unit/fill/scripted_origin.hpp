@@ -1,0 +1,127 @@
+#pragma once
+// An in-process origin for the fill engine's unit tests: each key answers as
+// the test scripted it (a body, 404, 500, a short body, a timeout, a 304 when
+// the validators match), and a key can be held at a gate until the test opens
+// it, so "a fill is running" needs no sleep and no process.
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "origins/origin.hpp"
+#include "store/file_io.hpp"
+
+namespace fill_test {
+
+using cache_tier::origins::FetchRequest;
+using cache_tier::origins::FetchResult;
+using cache_tier::origins::FetchStatus;
+
+struct Script {
+    FetchStatus status = FetchStatus::ok;
+    int http_status = 200;
+    std::string body;          // written for ok (and, cut short, for short_body)
+    std::string etag;          // a conditional request with this If-None-Match gets a 304
+    std::string message;       // the origin's one-line reason, for failures
+    bool held = false;         // wait at the gate until open_gate()
+};
+
+class ScriptedOrigin final : public cache_tier::origins::Origin {
+public:
+    // The script is shared with the test, which may change it between fetches.
+    struct State {
+        std::mutex mutex;
+        std::condition_variable gate_opened;
+        std::condition_variable arrived;  // a fetch reached the gate
+        std::map<std::string, Script> scripts;
+        std::vector<FetchRequest> requests;  // every fetch, in order
+        int waiting_at_gate = 0;
+        bool gate_open = false;
+
+        void set(const std::string& key, Script script) {
+            std::lock_guard lock(mutex);
+            scripts[key] = std::move(script);
+        }
+        void open_gate() {
+            std::lock_guard lock(mutex);
+            gate_open = true;
+            gate_opened.notify_all();
+        }
+        // Until `n` fetches wait at the gate (a condition, not a sleep); false after `timeout`.
+        bool wait_at_gate(int n, std::chrono::milliseconds timeout) {
+            std::unique_lock lock(mutex);
+            return arrived.wait_for(lock, timeout, [&] { return waiting_at_gate >= n; });
+        }
+        int count(const std::string& key) {
+            std::lock_guard lock(mutex);
+            int n = 0;
+            for (const auto& r : requests) n += r.key == key ? 1 : 0;
+            return n;
+        }
+        std::vector<FetchRequest> all_requests() {
+            std::lock_guard lock(mutex);
+            return requests;
+        }
+    };
+
+    explicit ScriptedOrigin(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+    FetchResult fetch(const FetchRequest& req, int out_fd) override {
+        Script script;
+        {
+            std::unique_lock lock(state_->mutex);
+            state_->requests.push_back(req);
+            auto it = state_->scripts.find(req.key);
+            if (it == state_->scripts.end()) {
+                script.status = FetchStatus::not_found;
+                script.http_status = 404;
+                script.message = "origin answered 404 Not Found";
+            } else {
+                script = it->second;
+            }
+            if (script.held) {
+                ++state_->waiting_at_gate;
+                state_->arrived.notify_all();
+                state_->gate_opened.wait(lock, [&] { return state_->gate_open; });
+                --state_->waiting_at_gate;
+            }
+        }
+        FetchResult result;
+        result.status = script.status;
+        result.http_status = script.http_status;
+        result.message = script.message;
+        if (script.status == FetchStatus::ok && !script.etag.empty() && req.validators.etag == script.etag) {
+            result.status = FetchStatus::not_modified;
+            result.http_status = 304;
+            result.etag = script.etag;
+            return result;
+        }
+        if (script.status == FetchStatus::ok && req.max_size > 0 && script.body.size() > req.max_size) {
+            result.status = FetchStatus::too_large;
+            result.message = "origin file is " + std::to_string(script.body.size()) + " bytes, over the limit of " +
+                             std::to_string(req.max_size);
+            return result;
+        }
+        if (script.status == FetchStatus::ok || script.status == FetchStatus::short_body) {
+            const std::string& body = script.body;
+            const std::size_t sent = script.status == FetchStatus::ok ? body.size() : body.size() / 2;
+            if (cache_tier::store::write_all(out_fd, body.data(), sent) != 0) {
+                result.status = FetchStatus::local_error;
+                result.message = "write failed";
+            }
+            result.bytes = sent;
+            result.etag = script.etag;
+        }
+        return result;
+    }
+
+    std::string public_url(std::string_view key) const override { return "http://origin.test/" + std::string(key); }
+    std::string describe() const override { return "scripted origin"; }
+
+private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace fill_test
