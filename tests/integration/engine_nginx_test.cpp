@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "fill_test_support.hpp"
+#include "unit/fill/fill_test_support.hpp"
 #include "store/metadata.hpp"
 #include "support/serve_helpers.hpp"
 
