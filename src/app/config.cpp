@@ -53,23 +53,23 @@ using Setter = std::function<void(const json&, const std::string& where, Config&
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"listen", [](auto& v, auto& w, Config& c, auto&) { parse_listen(text(v, w), c, w); }},
-        {"threads", [](auto& v, auto& w, Config& c, auto&) { c.threads = static_cast<unsigned>(whole_number(v, w, 0, 1024)); }},
-        {"max_connections", [](auto& v, auto& w, Config& c, auto&) { c.max_connections = whole_number(v, w, 1, 10000000); }},
-        {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.max_header_bytes = whole_number(v, w, 1024, 1 << 20); }},
-        {"max_request_line", [](auto& v, auto& w, Config& c, auto&) { c.max_request_line = whole_number(v, w, 256, 1 << 20); }},
-        {"header_timeout", [](auto& v, auto& w, Config& c, auto&) { c.header_timeout = seconds(v, w); }},
-        {"keepalive_timeout", [](auto& v, auto& w, Config& c, auto&) { c.keepalive_timeout = seconds(v, w); }},
-        {"send_timeout", [](auto& v, auto& w, Config& c, auto&) { c.send_timeout = seconds(v, w); }},
+        {"threads", [](auto& v, auto& w, Config& c, auto&) { c.server.threads = static_cast<unsigned>(whole_number(v, w, 0, 1024)); }},
+        {"max_connections", [](auto& v, auto& w, Config& c, auto&) { c.server.max_connections = whole_number(v, w, 1, 10000000); }},
+        {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.server.max_header_bytes = whole_number(v, w, 1024, 1 << 20); }},
+        {"max_request_line", [](auto& v, auto& w, Config& c, auto&) { c.server.max_request_line = whole_number(v, w, 256, 1 << 20); }},
+        {"header_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.header_timeout = seconds(v, w); }},
+        {"keepalive_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.keepalive_timeout = seconds(v, w); }},
+        {"send_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.send_timeout = seconds(v, w); }},
         {"access_log", [](auto& v, auto& w, Config& c, const fs::path& base) {
              std::string s = text(v, w);
-             c.access_log = (s.empty() || s == "-") ? s : (base / s).lexically_normal().string();
+             c.server.access_log = (s.empty() || s == "-") ? s : (base / s).lexically_normal().string();
          }},
-        {"cache_dir", [](auto& v, auto& w, Config& c, const fs::path& base) { c.cache_dir = base / text(v, w); }},
+        {"cache_dir", [](auto& v, auto& w, Config& c, const fs::path& base) { c.fill.cache_dir = base / text(v, w); }},
         // The original project's name for the cache directory, relative to the config file.
-        {"cache_folder", [](auto& v, auto& w, Config& c, const fs::path& base) { c.cache_dir = base / text(v, w); }},
-        {"static_prefix", [](auto& v, auto& w, Config& c, auto&) { c.static_prefix = text(v, w); }},
-        {"cache_control", [](auto& v, auto& w, Config& c, auto&) { c.cache_control = text(v, w); }},
-        {"public_base_url", [](auto& v, auto& w, Config& c, auto&) { c.public_base_url = text(v, w); }},
+        {"cache_folder", [](auto& v, auto& w, Config& c, const fs::path& base) { c.fill.cache_dir = base / text(v, w); }},
+        {"static_prefix", [](auto& v, auto& w, Config& c, auto&) { c.routes.static_prefix = text(v, w); }},
+        {"cache_control", [](auto& v, auto& w, Config& c, auto&) { c.routes.cache_control = text(v, w); }},
+        {"public_base_url", [](auto& v, auto& w, Config& c, auto&) { c.routes.public_base_url = text(v, w); }},
         {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
         // The original project's name for the origin.
         {"download_base_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
@@ -82,18 +82,18 @@ const std::map<std::string, Setter>& setters() {
         {"s3_region", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_region = text(v, w); }},
         {"s3_endpoint_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.s3_endpoint = text(v, w); }},
         {"presign_expiry", [](auto& v, auto& w, Config& c, auto&) { c.origin.presign_expiry = seconds(v, w); }},
-        {"fill_workers", [](auto& v, auto& w, Config& c, auto&) { c.fill_workers = static_cast<unsigned>(whole_number(v, w, 1, 256)); }},
-        {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.max_queued_fills = whole_number(v, w, 1, 10000000); }},
+        {"fill_workers", [](auto& v, auto& w, Config& c, auto&) { c.fill.workers = static_cast<unsigned>(whole_number(v, w, 1, 256)); }},
+        {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.fill.max_queued = whole_number(v, w, 1, 10000000); }},
         {"max_file_size", [](auto& v, auto& w, Config& c, auto&) {
-             c.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
+             c.fill.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
          }},
         {"max_cache_size", [](auto& v, auto& w, Config& c, auto&) {
-             c.max_cache_bytes = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
+             c.fill.max_cache_bytes = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
          }},
-        {"negative_cache_time", [](auto& v, auto& w, Config& c, auto&) { c.negative_cache_time = seconds(v, w); }},
-        {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.retry_min = seconds(v, w); }},
-        {"retry_max", [](auto& v, auto& w, Config& c, auto&) { c.retry_max = seconds(v, w); }},
-        {"revalidate_after", [](auto& v, auto& w, Config& c, auto&) { c.revalidate_after = seconds(v, w); }},
+        {"negative_cache_time", [](auto& v, auto& w, Config& c, auto&) { c.fill.negative_ttl = seconds(v, w); }},
+        {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.fill.retry_min = seconds(v, w); }},
+        {"retry_max", [](auto& v, auto& w, Config& c, auto&) { c.fill.retry_max = seconds(v, w); }},
+        {"revalidate_after", [](auto& v, auto& w, Config& c, auto&) { c.fill.revalidate_after = seconds(v, w); }},
     };
     return table;
 }
@@ -112,8 +112,8 @@ void parse_listen(const std::string& value, Config& cfg, const std::string& wher
         fail(where, "port must be a number from 0 to 65535, got '" + port + "'");
     if (http::has_control_characters(host) || host.find_first_of(" /") != std::string::npos)
         fail(where, "bad host '" + host + "'");
-    cfg.listen_host = host;
-    cfg.listen_port = static_cast<std::uint16_t>(std::stoul(port));
+    cfg.server.host = host;
+    cfg.server.port = static_cast<std::uint16_t>(std::stoul(port));
 }
 
 void load_config_file(const fs::path& file, Config& cfg) {
@@ -139,41 +139,41 @@ void load_config_file(const fs::path& file, Config& cfg) {
 }
 
 void validate_config(Config& cfg) {
-    if (cfg.cache_dir.empty()) fail("cache directory", "not set (use --cache-dir DIR or \"cache_dir\" in the config)");
+    if (cfg.fill.cache_dir.empty()) fail("cache directory", "not set (use --cache-dir DIR or \"cache_dir\" in the config)");
     std::error_code ec;
-    if (!fs::exists(cfg.cache_dir, ec)) fail("cache directory " + cfg.cache_dir.string(), "does not exist");
-    if (!fs::is_directory(cfg.cache_dir, ec)) fail("cache directory " + cfg.cache_dir.string(), "is not a directory");
-    cfg.cache_dir = fs::canonical(cfg.cache_dir, ec);
-    if (::access(cfg.cache_dir.c_str(), W_OK | X_OK) != 0)
-        fail("cache directory " + cfg.cache_dir.string(), "is not writable");
+    if (!fs::exists(cfg.fill.cache_dir, ec)) fail("cache directory " + cfg.fill.cache_dir.string(), "does not exist");
+    if (!fs::is_directory(cfg.fill.cache_dir, ec)) fail("cache directory " + cfg.fill.cache_dir.string(), "is not a directory");
+    cfg.fill.cache_dir = fs::canonical(cfg.fill.cache_dir, ec);
+    if (::access(cfg.fill.cache_dir.c_str(), W_OK | X_OK) != 0)
+        fail("cache directory " + cfg.fill.cache_dir.string(), "is not writable");
     for (auto sub : {store::kTempDir, store::kMetaDir}) {
-        fs::create_directories(cfg.cache_dir / sub, ec);
-        if (ec) fail("cache directory " + cfg.cache_dir.string(), "cannot create " + std::string(sub) + ": " + ec.message());
+        fs::create_directories(cfg.fill.cache_dir / sub, ec);
+        if (ec) fail("cache directory " + cfg.fill.cache_dir.string(), "cannot create " + std::string(sub) + ": " + ec.message());
     }
 
-    auto& p = cfg.static_prefix;
+    auto& p = cfg.routes.static_prefix;
     if (p.size() < 3 || p.front() != '/' || p.back() != '/' || p.find("//") != std::string::npos ||
         http::has_control_characters(p) || p.find_first_of(" ?#%\\\"") != std::string::npos)
         fail("static_prefix '" + p + "'", "must be a path like /static/files_cache/ (starting and ending with '/')");
     if (p.starts_with("/verify/") || p.starts_with("/download/"))
         fail("static_prefix '" + p + "'", "must not overlap the /verify/ and /download/ endpoints");
-    if (http::has_control_characters(cfg.cache_control))
+    if (http::has_control_characters(cfg.routes.cache_control))
         fail("cache_control", "must not contain control characters");
-    if (!cfg.public_base_url.empty()) {
-        if (!(cfg.public_base_url.starts_with("http://") || cfg.public_base_url.starts_with("https://")) ||
-            http::has_control_characters(cfg.public_base_url) || cfg.public_base_url.find(' ') != std::string::npos)
-            fail("public_base_url '" + cfg.public_base_url + "'", "must be an http:// or https:// URL");
-        while (cfg.public_base_url.ends_with('/')) cfg.public_base_url.pop_back();
+    if (!cfg.routes.public_base_url.empty()) {
+        if (!(cfg.routes.public_base_url.starts_with("http://") || cfg.routes.public_base_url.starts_with("https://")) ||
+            http::has_control_characters(cfg.routes.public_base_url) || cfg.routes.public_base_url.find(' ') != std::string::npos)
+            fail("public_base_url '" + cfg.routes.public_base_url + "'", "must be an http:// or https:// URL");
+        while (cfg.routes.public_base_url.ends_with('/')) cfg.routes.public_base_url.pop_back();
     }
     if (!cfg.origin.url.empty() && http::has_control_characters(cfg.origin.url))
         fail("origin", "must not contain control characters");
-    if (cfg.retry_min > cfg.retry_max) fail("retry_min", "must not be larger than retry_max");
+    if (cfg.fill.retry_min > cfg.fill.retry_max) fail("retry_min", "must not be larger than retry_max");
     // Flags skip the config file's per-key checks, so the ranges are checked again here.
-    if (cfg.threads > 1024) fail("threads", "must be from 0 (one per core) to 1024, got " + std::to_string(cfg.threads));
-    if (cfg.fill_workers == 0 || cfg.fill_workers > 256)
-        fail("fill_workers", "must be from 1 to 256, got " + std::to_string(cfg.fill_workers));
-    if (cfg.max_connections == 0) fail("max_connections", "must be at least 1");
-    if (cfg.max_queued_fills == 0) fail("max_queued_fills", "must be at least 1");
+    if (cfg.server.threads > 1024) fail("threads", "must be from 0 (one per core) to 1024, got " + std::to_string(cfg.server.threads));
+    if (cfg.fill.workers == 0 || cfg.fill.workers > 256)
+        fail("fill_workers", "must be from 1 to 256, got " + std::to_string(cfg.fill.workers));
+    if (cfg.server.max_connections == 0) fail("max_connections", "must be at least 1");
+    if (cfg.fill.max_queued == 0) fail("max_queued_fills", "must be at least 1");
 }
 
 }  // namespace cache_tier::app

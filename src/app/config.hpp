@@ -7,7 +7,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "fill/fill_engine.hpp"
 #include "origins/origin.hpp"
+#include "routes/routes.hpp"
+#include "server/server.hpp"
 
 namespace cache_tier::app {
 
@@ -16,33 +19,13 @@ struct ConfigError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The option structs of the modules, each with its own defaults: the one
+// place a default lives. The file and the flags only change them.
 struct Config {
-    // server core
-    std::string listen_host = "127.0.0.1";
-    std::uint16_t listen_port = 8080;
-    unsigned threads = 0;  // 0: one per core
-    std::size_t max_connections = 10000;
-    std::size_t max_header_bytes = 8192;
-    std::size_t max_request_line = 8192;
-    std::chrono::seconds header_timeout{10};
-    std::chrono::seconds keepalive_timeout{60};
-    std::chrono::seconds send_timeout{60};
-    std::string access_log;  // "" off, "-" stdout, else a file path
-    // routes
-    std::filesystem::path cache_dir;
-    std::string static_prefix = "/static/files_cache/";
-    std::string cache_control = "public, max-age=86400";
-    std::string public_base_url;  // "" => relative redirects to static_prefix
-    // origin and fills
-    origins::OriginOptions origin;  // origin.url "" => no origin: verify/download report an error
-    unsigned fill_workers = 4;
-    std::size_t max_queued_fills = 1000;
-    std::uint64_t max_file_size = 0;
-    std::uint64_t max_cache_bytes = 0;  // 0: no limit; else least recently used files are evicted past it
-    std::chrono::seconds negative_cache_time{300};
-    std::chrono::seconds retry_min{5};
-    std::chrono::seconds retry_max{600};
-    std::chrono::seconds revalidate_after{0};
+    server::ServerOptions server;    // listen address, threads, limits, timeouts, access log
+    routes::RouteOptions routes;     // static prefix, Cache-Control, redirect base
+    fill::FillOptions fill;          // cache directory, workers, queue, sizes, ages
+    origins::OriginOptions origin;   // origin.url "" => no origin: verify/download report an error
 };
 
 // Read a JSON config file into `cfg`. Accepts the original project's keys

@@ -21,7 +21,6 @@ struct RouteOptions {
     std::string static_prefix = "/static/files_cache/";  // starts and ends with '/'
     std::string cache_control = "public, max-age=86400";
     std::string public_base_url;  // "" => redirects to the static prefix, relative
-    std::string server_name = "cache-tier";
 };
 
 struct RouteContext {

@@ -13,7 +13,7 @@ namespace cache_tier::server {
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
-    unsigned threads = 1;
+    unsigned threads = 0;                  // 0: one per core
     std::size_t max_connections = 10000;   // open client connections, all threads together
     std::size_t max_header_bytes = 8192;   // request line + fields; past it: 431
     std::size_t max_request_line = 8192;   // past it: 414

@@ -44,6 +44,39 @@ TEST(ServeCli, HelpNamesTheServeCommandAndItsFlags) {
         EXPECT_NE(serve.out.find(flag), std::string::npos) << "serve --help does not mention " << flag;
 }
 
+// docs/configuration.md and --help both show the option structs' defaults:
+// every flag whose help names a default names the one the docs table gives.
+TEST(ServeCli, HelpAndTheConfigurationDocsShowTheSameDefaults) {
+    auto serve = run_cache_tier({"serve", "--help"});
+    ASSERT_EQ(serve.status, 0) << serve.err;
+    const auto help = ct_test::split_lines(serve.out);
+    const auto docs = ct_test::split_lines(ct_test::read_file(fs::path(CACHE_TIER_SOURCE_DIR) / "docs/configuration.md"));
+    int compared = 0;
+    for (const auto& row : docs) {
+        // | `key` | `--flag` | default | meaning |
+        std::vector<std::string> cells;
+        std::size_t at = 0;
+        while ((at = row.find('|', at)) != std::string::npos) {
+            auto next = row.find('|', at + 1);
+            if (next == std::string::npos) break;
+            std::string cell = row.substr(at + 1, next - at - 1);
+            std::erase(cell, '`');
+            while (!cell.empty() && cell.front() == ' ') cell.erase(0, 1);
+            while (!cell.empty() && cell.back() == ' ') cell.pop_back();
+            cells.push_back(cell);
+            at = next;
+        }
+        if (cells.size() < 3 || !cells[1].starts_with("--")) continue;
+        for (const auto& line : help) {
+            if (line.find("  " + cells[1] + " ") == std::string::npos) continue;
+            if (line.find("(default ") == std::string::npos && line.find("; default ") == std::string::npos) break;
+            EXPECT_NE(line.find(cells[2]), std::string::npos) << cells[1] << ": docs say " << cells[2] << "; --help: " << line;
+            ++compared;
+        }
+    }
+    EXPECT_GE(compared, 8);
+}
+
 TEST(ServeCli, VersionPrintsAVersionNumber) {
     for (auto args : {std::vector<std::string>{"--version"}, std::vector<std::string>{"serve", "--version"}}) {
         auto r = run_cache_tier(args);
