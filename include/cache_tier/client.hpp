@@ -15,6 +15,7 @@
 // the process, so making a new Client per request is cheap. A Client is safe
 // to use from many threads at once.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,9 @@ struct ClientOptions {
     // A server that did not answer is not asked again for this long; its files
     // go to the next server of the cluster (or verify as unavailable).
     std::chrono::milliseconds down_node_time{30'000};
+    // Where "now" comes from for local_cache_time and down_node_time: the
+    // steady clock when empty. Tests give a clock they move by hand.
+    std::function<std::chrono::steady_clock::time_point()> clock{};
 };
 
 class Client {

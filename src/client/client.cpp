@@ -21,16 +21,18 @@ struct Client::State {
     // client's class-level dict was.
     static std::string cache_key(std::string_view file) { return client::lower_ascii(file); }
 
+    StatusCache::Clock::time_point now() const { return options.clock ? options.clock() : StatusCache::Clock::now(); }
+
     // The remembered status of `file` if it is younger than local_cache_time.
     std::optional<StatusCache::Entry> fresh_entry(std::string_view file) const {
         auto entry = client::shared_status_cache().find(cache_key(file));
-        if (entry && StatusCache::Clock::now() - entry->fetched_at > options.local_cache_time) entry.reset();
+        if (entry && now() - entry->fetched_at > options.local_cache_time) entry.reset();
         return entry;
     }
 
     // What the cluster says about `file` now; nullopt when no server answered.
     std::optional<bool> ask(std::string_view file) const {
-        const client::AskPolicy policy{options.request_timeout, options.down_node_time, options.log_enabled};
+        const client::AskPolicy policy{options.request_timeout, options.down_node_time, options.log_enabled, now()};
         const auto reply = client::ask_verify(nodes, file, policy, client::shared_node_health());
         const std::string name(file);
         if (reply.kind == client::ReplyKind::no_answer) {
@@ -93,7 +95,7 @@ bool Client::refresh_status_from_server(std::string_view name) {
     const auto available = state.ask(file);
     // A failure is not remembered: the status cache holds what servers said, and
     // a node that failed is already skipped for down_node_time.
-    if (available) client::shared_status_cache().store(state.cache_key(file), *available);
+    if (available) client::shared_status_cache().store(state.cache_key(file), *available, state.now());
     return available.value_or(false);
 }
 
@@ -104,7 +106,7 @@ bool Client::is_stale(std::string_view name) const {
 
 std::string Client::build_download_url(std::string_view name) const {
     const std::string_view file = client::checked_name(name);
-    const std::string& node = client::download_node(state_->nodes, file, client::shared_node_health());
+    const std::string& node = client::download_node(state_->nodes, file, client::shared_node_health(), state_->now());
     return client::route_url(node, "download", file);
 }
 

@@ -45,10 +45,10 @@ std::vector<std::size_t> node_order(std::span<const std::string> nodes, std::str
 }
 
 const std::string& download_node(std::span<const std::string> nodes, std::string_view name,
-                                 const NodeHealth& health) {
+                                 const NodeHealth& health, NodeHealth::Clock::time_point now) {
     const auto order = node_order(nodes, name);
     for (std::size_t index : order)
-        if (!health.is_down(nodes[index])) return nodes[index];
+        if (!health.is_down(nodes[index], now)) return nodes[index];
     return nodes[order.front()];
 }
 
@@ -59,14 +59,14 @@ VerifyReply ask_verify(std::span<const std::string> nodes, std::string_view name
     bool asked_any = false;
     for (std::size_t index : node_order(nodes, name)) {
         const std::string& node = nodes[index];
-        if (health.is_down(node)) continue;
+        if (health.is_down(node, policy.now)) continue;
         asked_any = true;
         VerifyReply reply = ask_node(node, name, policy.request_timeout);
         if (reply.kind != ReplyKind::no_answer) return reply;
         log_line(policy.log_enabled, node + " failed for " + std::string(name) + ": " + reply.failure +
                                          "; not asked again for " + std::to_string(policy.down_node_time.count()) +
                                          " ms");
-        health.mark_down(node, policy.down_node_time);
+        health.mark_down(node, policy.down_node_time, policy.now);
         last = std::move(reply);
     }
     if (!asked_any && !nodes.empty()) last.failure = "every server is remembered as down";

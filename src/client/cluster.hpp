@@ -18,6 +18,7 @@ struct AskPolicy {
     std::chrono::milliseconds request_timeout{1000};
     std::chrono::milliseconds down_node_time{30'000};
     bool log_enabled = false;
+    NodeHealth::Clock::time_point now = NodeHealth::Clock::now();  // when the asking starts
 };
 
 enum class ReplyKind {
@@ -41,7 +42,8 @@ std::vector<std::size_t> node_order(std::span<const std::string> nodes, std::str
 
 // The node to send a download of `name` to: the first in node_order that is
 // not remembered as down (the home node if all are). `nodes` must not be empty.
-const std::string& download_node(std::span<const std::string> nodes, std::string_view name, const NodeHealth& health);
+const std::string& download_node(std::span<const std::string> nodes, std::string_view name, const NodeHealth& health,
+                                 NodeHealth::Clock::time_point now = NodeHealth::Clock::now());
 
 // GET <node>/verify/<name> on the nodes in node_order until one answers.
 // Nodes that fail are remembered as down for policy.down_node_time.

@@ -114,11 +114,15 @@ TEST(Client, ShortWindowExpires) {
     CannedServer server(CannedServer::response(200, missing_json));
     ClientOptions options;
     options.local_cache_time = 200ms;
+    // A clock the test moves: the window expires without a sleep.
+    auto now = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    options.clock = [now] { return *now; };
     Client client(server.base_url(), options);
     EXPECT_FALSE(client.verify_file("expires.mp3"));
+    *now += 199ms;
     EXPECT_FALSE(client.verify_file("expires.mp3"));
     EXPECT_EQ(server.requests(), 1);
-    std::this_thread::sleep_for(300ms);
+    *now += 2ms;
     EXPECT_TRUE(client.is_stale("expires.mp3"));
     EXPECT_FALSE(client.verify_file("expires.mp3"));
     EXPECT_EQ(server.requests(), 2);
