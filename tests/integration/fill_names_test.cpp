@@ -16,16 +16,6 @@ using ct_test::CacheTierServer;
 using ct_test::Nginx;
 using ct_test::TempDir;
 
-// Push every metadata record's fetch time a day back, as if the copies were old.
-void age_records(const fs::path& cache_dir) {
-    for (const auto& entry : fs::recursive_directory_iterator(cache_dir / ".cache-tier/meta")) {
-        if (!entry.is_regular_file()) continue;
-        auto record = nlohmann::json::parse(ct_test::read_file(entry.path()));
-        record["fetched_at"] = record["fetched_at"].get<std::int64_t>() - 86400;
-        ct_test::write_file(entry.path(), record.dump());
-    }
-}
-
 TEST(FillNames, RevalidationAsksForTheKeyTheCopyWasFetchedWithWhoeverAsks) {
     TempDir origin, cache;
     const std::string body = ct_test::random_bytes(20000, 3);
@@ -65,13 +55,10 @@ TEST(FillNames, A404ForAnotherSpellingOfAnOldRecordNeverRemovesTheCopy) {
         EXPECT_EQ(first.process().stop(SIGTERM), 0);
     }
     // A record as versions before this one wrote it: no key, so the asker's spelling is a guess.
-    age_records(cache.path());
-    for (const auto& entry : fs::recursive_directory_iterator(cache.path() / ".cache-tier/meta")) {
-        if (!entry.is_regular_file()) continue;
-        auto record = nlohmann::json::parse(ct_test::read_file(entry.path()));
+    edit_records(cache.path(), [](nlohmann::json& record) {
+        record["fetched_at"] = record["fetched_at"].get<std::int64_t>() - 86400;
         record.erase("key");
-        ct_test::write_file(entry.path(), record.dump());
-    }
+    });
     CacheTierServer server(cache.path(), {"--origin", nginx.base_url(), "--revalidate-after", "3600"});
     EXPECT_EQ(verify(server.port(), "old.mp3")["available"], true);
     ASSERT_TRUE(ct_test::eventually([&] { return nginx.count_requests("GET /old.mp3") == 1; }, 10s));

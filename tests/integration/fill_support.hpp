@@ -3,6 +3,7 @@
 // binary's /verify, waiting for a fill, and looking into the cache directory.
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -64,6 +65,22 @@ inline std::string server_log(ct_test::CacheTierServer& server) {
     return server.process().stdout_text() + server.process().stderr_text();
 }
 
+// Change every metadata record of the cache with `edit`.
+inline void edit_records(const fs::path& cache_dir, const std::function<void(nlohmann::json&)>& edit) {
+    for (const auto& entry : fs::recursive_directory_iterator(cache_dir / ".cache-tier/meta")) {
+        if (!entry.is_regular_file()) continue;
+        auto record = nlohmann::json::parse(ct_test::read_file(entry.path()));
+        edit(record);
+        ct_test::write_file(entry.path(), record.dump());
+    }
+}
+
+// Age every metadata record, as if the copies had been fetched a day ago.
+inline void age_records(const fs::path& cache_dir) {
+    edit_records(cache_dir, [](nlohmann::json& record) {
+        record["fetched_at"] = record["fetched_at"].get<std::int64_t>() - 86400;
+    });
+}
 
 using ct_test::FakeOrigin;
 

@@ -95,16 +95,6 @@ TEST(FillFromNginx, AMissIsRememberedForTheNegativeCacheTimeOfTheConfigFile) {
     EXPECT_EQ(nginx.count_requests("GET /nothing.mp3 "), 1);
 }
 
-// Age every metadata record, as if the copies had been fetched a day ago.
-void age_records(const fs::path& cache_dir) {
-    for (const auto& entry : fs::recursive_directory_iterator(cache_dir / ".cache-tier/meta")) {
-        if (!entry.is_regular_file()) continue;
-        auto record = nlohmann::json::parse(ct_test::read_file(entry.path()));
-        record["fetched_at"] = record["fetched_at"].get<std::int64_t>() - 86400;
-        ct_test::write_file(entry.path(), record.dump());
-    }
-}
-
 TEST(FillFromNginx, WhatIsKnownSurvivesARestartAndRevalidationSendsIfNoneMatch) {
     TempDir origin, cache, logs;
     ct_test::write_file(origin / "song.mp3", ct_test::random_bytes(100000, 5));

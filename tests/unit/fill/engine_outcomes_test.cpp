@@ -3,7 +3,7 @@
 // queue full) and the times it is remembered for, without a process or a sleep.
 #include <gtest/gtest.h>
 
-#include "fill/fill_engine.hpp"
+#include "fill_test_support.hpp"
 #include "scripted_origin.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
@@ -12,19 +12,6 @@
 
 namespace fill_test {
 namespace {
-
-namespace fs = std::filesystem;
-using cache_tier::fill::FileState;
-using cache_tier::fill::FileStatus;
-using cache_tier::fill::FillEngine;
-using cache_tier::fill::FillOptions;
-using namespace std::chrono_literals;
-
-cache_tier::store::Name name_of(const std::string& raw) {
-    cache_tier::store::Name name;
-    EXPECT_EQ(cache_tier::store::normalize_name(raw, name), cache_tier::store::NameError::none) << raw;
-    return name;
-}
 
 Script file(std::string body, std::string etag = "\"v1\"") {
     Script s;
