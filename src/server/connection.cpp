@@ -53,7 +53,10 @@ bool has_content_length(int status) { return status >= 200 && status != 204 && s
 }  // namespace
 
 Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), fd_(socket_.native_handle()) {
+    : worker_(worker),
+      socket_(std::move(socket)),
+      fd_(socket_.native_handle()),
+      scanner_({worker.options().max_request_line, worker.options().max_header_bytes}) {
     ++worker_.shared().connections;
     worker_.attach(this);
 }
@@ -101,41 +104,48 @@ void Connection::process() {
             if (!parser_) deadline_ = worker_.clock().now() + opts.keepalive_timeout;
             return read_more();
         }
-        if (!parser_) {
-            // RFC 9112 §2.2: empty lines before a request-line are ignored.
-            while (end_ - begin_ >= 2 && buf_[begin_] == '\r' && buf_[begin_ + 1] == '\n') begin_ += 2;
-            if (begin_ == end_) continue;
-            parser_.emplace();
-            parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-            scanned_ = 0;
-            // A request that has begun must be complete within header_timeout.
-            deadline_ = worker_.clock().now() + opts.header_timeout;
+        if (!parser_) begin_request();
+        std::string_view pending(buf_.get() + begin_, end_ - begin_);
+        switch (scanner_.scan(pending)) {
+            case HeaderScan::need_more: return read_rest_of_header();
+            case HeaderScan::bad_line_ending: return respond_error(400);
+            case HeaderScan::request_line_too_long: return respond_error(414);
+            case HeaderScan::header_too_large: return respond_error(431);
+            case HeaderScan::complete: break;
         }
         // The parser is only given a complete header, so the views it
         // records stay valid: the buffer is never moved under a parsed request.
-        std::string_view pending(buf_.get() + begin_, end_ - begin_);
-        std::size_t eoh = pending.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
-        if (eoh == std::string_view::npos) {
-            scanned_ = pending.size();
-            if (request_line_too_long()) return respond_error(414);
-            if (pending.size() > opts.max_header_bytes) return respond_error(431);
-            if (begin_ > 0) {
-                std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
-                end_ -= begin_;
-                begin_ = 0;
-            }
-            return read_more();
-        }
-        if (eoh + 4 > opts.max_header_bytes) return respond_error(request_line_too_long() ? 414 : 431);
+        begin_ += scanner_.request_start();
+        pending.remove_prefix(scanner_.request_start());
         boost::system::error_code ec;
         std::size_t used = parser_->put(asio::const_buffer(pending.data(), pending.size()), ec);
-        if (ec == bhttp::error::header_limit) return respond_error(request_line_too_long() ? 414 : 431);
+        if (ec == bhttp::error::header_limit) return respond_error(431);
         if (ec) return respond_error(400);  // need_more included: a complete header must parse
         begin_ += used;
         handle_request();
         if (!write_some()) return wait_writable();
         finish_response();
     }
+}
+
+// A request begins with its first byte, even of an empty line before it: from
+// then on the header timeout runs and the header size limit counts.
+void Connection::begin_request() {
+    const ServerOptions& opts = worker_.options();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    scanner_.reset();
+    deadline_ = worker_.clock().now() + opts.header_timeout;
+}
+
+// Keep the unfinished header at the front of the buffer, so it can grow to the limit.
+void Connection::read_rest_of_header() {
+    if (begin_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    read_more();
 }
 
 void Connection::read_more() {
@@ -161,13 +171,6 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     if (ec) return close();  // EOF, reset or aborted by a timeout
     end_ += n;
     process();
-}
-
-bool Connection::request_line_too_long() const {
-    std::size_t limit = worker_.options().max_request_line;
-    std::string_view pending(buf_.get() + begin_, end_ - begin_);
-    std::size_t eol = pending.find('\n');
-    return eol == std::string_view::npos ? pending.size() > limit : eol > limit;
 }
 
 void Connection::handle_request() {

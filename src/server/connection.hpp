@@ -10,6 +10,7 @@
 #include <string>
 
 #include "http/response.hpp"
+#include "server/header_scanner.hpp"
 #include "server/request_parser.hpp"
 
 namespace cache_tier::server {
@@ -36,9 +37,10 @@ private:
     enum class Phase { reading, writing, lingering, closed };
 
     void process();
+    void begin_request();
+    void read_rest_of_header();
     void read_more();
     void on_read(const boost::system::error_code& ec, std::size_t n);
-    bool request_line_too_long() const;
     void handle_request();
     void respond_error(int status);
     void build_head(const http::Request* req);
@@ -54,7 +56,7 @@ private:
     int fd_;
     std::unique_ptr<char[]> buf_;
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
-    std::size_t scanned_ = 0;  // bytes of the pending request already searched for the header's end
+    HeaderScanner scanner_;  // the pending request's framing, across reads
     std::optional<RequestParser> parser_;
     http::Response response_;
     std::string head_;
