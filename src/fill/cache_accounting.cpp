@@ -119,8 +119,8 @@ std::optional<std::uint64_t> CacheAccounting::evict(const CachedFile& file) {
     Entry* e = shard.find(file.name);
     // Used, refilled or being filled since the round looked: no longer a victim.
     if (!e || !e->counted || e->phase != Phase::idle || e->last_used != file.last_used) return std::nullopt;
-    if (int error = store::unlink_beneath(cache_dir_fd_, file.name); error != 0 && error != ENOENT) {
-        spdlog::warn("cannot evict {}: {}", file.name, std::strerror(error));
+    if (Status removed = store::unlink_beneath(cache_dir_fd_, file.name); !removed && removed.code() != ENOENT) {
+        spdlog::warn("cannot evict {}: {}", file.name, removed.error().message);
         return std::nullopt;
     }
     records_.remove(file.name);

@@ -62,7 +62,7 @@ struct FillEngine::Impl {
 
     store::UniqueFd prepare_and_open() {
         if (!origin) throw std::invalid_argument("fill engine: no origin");
-        if (std::string error = records.prepare(); !error.empty()) throw std::runtime_error(error);
+        if (Status prepared = records.prepare(); !prepared) throw std::runtime_error(prepared.error().message);
         return open_cache_dir(options.cache_dir);
     }
 
@@ -202,13 +202,13 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
         effects = apply_outcome(shard.get(local, now.steady), attempt, result, now, policy);
     }
     if (effects.remove_copy) {
-        if (int error = store::unlink_beneath(cache_dir_fd.get(), local); error != 0 && error != ENOENT)
-            spdlog::warn("fill {}: cannot remove the copy gone from the origin: {}", attempt.key, std::strerror(error));
+        if (Status removed = store::unlink_beneath(cache_dir_fd.get(), local); !removed && removed.code() != ENOENT)
+            spdlog::warn("fill {}: the copy gone from the origin stays: {}", attempt.key, removed.error().message);
     }
     if (effects.remove_record) records.remove(local);
     if (effects.save_record) {
-        if (std::string error = records.save(local, *effects.save_record); !error.empty())
-            spdlog::warn("fill {}: metadata not saved: {}", attempt.key, error);
+        if (Status saved = records.save(local, *effects.save_record); !saved)
+            spdlog::warn("fill {}: metadata not saved: {}", attempt.key, saved.error().message);
     }
     if (effects.warn)
         spdlog::warn("fill {}: {}", attempt.key, effects.log);

@@ -30,20 +30,18 @@ std::uint64_t fnv1a64(std::string_view text) {
     return h;
 }
 
-std::string errno_text(const char* what, const fs::path& path) {
-    return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
-}
+Error errno_error(const char* what, const fs::path& path) { return system_error(std::string(what) + " " + path.string()); }
 
 }  // namespace
 
 MetadataStore::MetadataStore(fs::path cache_dir)
     : cache_dir_(std::move(cache_dir)), meta_dir_(cache_dir_ / kMetaDir), temp_dir_(cache_dir_ / kTempDir) {}
 
-std::string MetadataStore::prepare() const {
+Status MetadataStore::prepare() const {
     std::error_code ec;
     for (const auto& dir : {meta_dir_, temp_dir_}) {
         fs::create_directories(dir, ec);
-        if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+        if (ec) return Error{"cannot create " + dir.string() + ": " + ec.message(), ec.value()};
     }
     return {};
 }
@@ -130,28 +128,28 @@ std::vector<std::pair<std::string, FileMeta>> MetadataStore::load_all(std::vecto
     return records;
 }
 
-std::string MetadataStore::save(std::string_view local_name, const FileMeta& meta) const {
+Status MetadataStore::save(std::string_view local_name, const FileMeta& meta) const {
     const fs::path target = record_path(local_name);
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return "cannot create " + target.parent_path().string() + ": " + ec.message();
+    if (ec) return Error{"cannot create " + target.parent_path().string() + ": " + ec.message(), ec.value()};
 
     // The temporary file lives in kTempDir, which is emptied at start: a crash
     // between write and rename leaves nothing behind in the record folder.
     std::string temp = (temp_dir_ / "meta-XXXXXX").string();
     int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) return errno_text("cannot create", temp);
+    if (fd < 0) return errno_error("cannot create", temp);
     const std::string text = format_record(local_name, meta);
     bool ok = write_all(fd, text.data(), text.size()) == 0 && ::fsync(fd) == 0;
-    std::string error = ok ? std::string() : errno_text("cannot write", temp);
+    Status status = ok ? Status() : Status(errno_error("cannot write", temp));
     ::close(fd);
     if (ok && ::rename(temp.c_str(), target.c_str()) != 0) {
         ok = false;
-        error = errno_text("cannot rename into", target);
+        status = errno_error("cannot rename into", target);
     }
     if (!ok) {
         ::unlink(temp.c_str());
-        return error;
+        return status;
     }
     sync_directory(target.parent_path());
     return {};

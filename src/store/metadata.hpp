@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/result.hpp"
+
 namespace cache_tier::store {
 
 struct FileMeta {
@@ -30,8 +32,8 @@ public:
     // Records live under cache_dir/kMetaDir; temporary files under cache_dir/kTempDir.
     explicit MetadataStore(std::filesystem::path cache_dir);
 
-    // Create the record and temporary folders; "" or one line saying what failed.
-    std::string prepare() const;
+    // Create the record and temporary folders.
+    Status prepare() const;
 
     // Every readable record, keyed by local name. Records that cannot be read
     // are skipped and described in `problems` (one line each) when given.
@@ -40,9 +42,8 @@ public:
     std::optional<FileMeta> load(std::string_view local_name) const;
 
     // Replace the record atomically (temporary file, fsync, rename, fsync of the
-    // folder): after a crash the old or the new record is there, never half of
-    // one. Returns "" or one line saying what failed.
-    std::string save(std::string_view local_name, const FileMeta& meta) const;
+    // folder): after a crash the old or the new record is there, never half of one.
+    Status save(std::string_view local_name, const FileMeta& meta) const;
 
     // Forget the record; no error if there is none.
     void remove(std::string_view local_name) const;

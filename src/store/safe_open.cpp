@@ -95,27 +95,28 @@ std::optional<std::uint64_t> servable_size(int dir_fd, const std::string& name) 
     return static_cast<std::uint64_t>(st.st_size);
 }
 
-int rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name) {
+Status rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name) {
     auto [folder, last] = split_last(name);
-    if (bad_segment(last)) return EXDEV;
+    if (bad_segment(last)) return system_error("cannot place '" + name + "'", EXDEV);
     int fd = open_folder_beneath(dir_fd, folder, /*create=*/true);
-    if (fd < 0) return -fd;
+    if (fd < 0) return system_error("cannot place '" + name + "' under the cache directory", -fd);
     UniqueFd parent(fd);
     // rename(2) replaces a link at the last segment itself; it never writes through it.
-    if (::renameat(from_dir_fd, from_name.c_str(), parent.get(), last.c_str()) != 0) return errno;
+    if (::renameat(from_dir_fd, from_name.c_str(), parent.get(), last.c_str()) != 0)
+        return system_error("cannot rename into place '" + name + "'");
     ::fsync(parent.get());
-    return 0;
+    return {};
 }
 
-int unlink_beneath(int dir_fd, const std::string& name) {
+Status unlink_beneath(int dir_fd, const std::string& name) {
     auto [folder, last] = split_last(name);
-    if (bad_segment(last)) return EXDEV;
+    if (bad_segment(last)) return system_error("cannot remove '" + name + "'", EXDEV);
     int fd = open_folder_beneath(dir_fd, folder, /*create=*/false);
-    if (fd < 0) return -fd;
+    if (fd < 0) return system_error("cannot remove '" + name + "'", -fd);
     UniqueFd parent(fd);
-    if (::unlinkat(parent.get(), last.c_str(), 0) != 0) return errno;
+    if (::unlinkat(parent.get(), last.c_str(), 0) != 0) return system_error("cannot remove '" + name + "'");
     ::fsync(parent.get());
-    return 0;
+    return {};
 }
 
 }  // namespace cache_tier::store

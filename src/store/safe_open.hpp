@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "common/result.hpp"
+
 namespace cache_tier::store {
 
 // Open `name` (relative, no leading '/') under `dir_fd` for reading, refusing
@@ -31,12 +33,12 @@ std::optional<std::uint64_t> servable_size(int dir_fd, const std::string& name);
 // missing folders of `name` (mode 0755) one segment at a time and refusing to
 // pass through any symbolic link, so a link placed in the cache directory can
 // never make a fill write outside it. The folder that receives the name is
-// fsynced, so the rename is durable. Returns 0 or an errno (ELOOP or ENOTDIR
-// for a path through a link or a file).
-int rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name);
+// fsynced, so the rename is durable. The error's code is the errno (ELOOP or
+// ENOTDIR for a path through a link or a file).
+Status rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd, const std::string& name);
 
 // Remove `name` under `dir_fd` (never through a symbolic link) and fsync its
-// folder. Returns 0, or an errno (ENOENT when there is nothing to remove).
-int unlink_beneath(int dir_fd, const std::string& name);
+// folder. The error's code is the errno (ENOENT when there is nothing to remove).
+Status unlink_beneath(int dir_fd, const std::string& name);
 
 }  // namespace cache_tier::store

@@ -60,9 +60,9 @@ TEST_F(FillFromDirectory, StartRemovesLeftoverTemporaryFilesAndStaleRecords) {
     ct_test::write_file(cache / ".cache-tier/tmp/fill-abc123", "half a file");
     ct_test::write_file(cache / ".cache-tier/tmp/meta-xyz", "{");
     cache_tier::store::MetadataStore records(cache.path());
-    ASSERT_EQ(records.prepare(), "");
+    ASSERT_TRUE(records.prepare().ok());
     // A record of a file an operator deleted while the server was down.
-    ASSERT_EQ(records.save("deleted.bin", {"\"1\"", "", 10, 1, "deleted.bin"}), "");
+    ASSERT_TRUE(records.save("deleted.bin", {"\"1\"", "", 10, 1, "deleted.bin"}).ok());
 
     auto fills = engine();
     EXPECT_TRUE(temp_files(cache.path()).empty());

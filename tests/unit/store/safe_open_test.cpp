@@ -116,35 +116,35 @@ TEST_F(Beneath, ServableSizeIsWhatTheStaticRouteWouldServe) {
 }
 
 TEST_F(Beneath, RenameCreatesTheFoldersAndReplacesTheOldCopy) {
-    ASSERT_EQ(rename_beneath(tmp_, "fill-1", dir_, "new/deeper/ep2.mp3"), 0);
+    ASSERT_TRUE(rename_beneath(tmp_, "fill-1", dir_, "new/deeper/ep2.mp3").ok());
     EXPECT_EQ(ct_test::read_file(root_ / "cache/new/deeper/ep2.mp3"), "new copy");
     ct_test::write_file(root_ / "cache/.cache-tier/tmp/fill-2", "replaced");
-    ASSERT_EQ(rename_beneath(tmp_, "fill-2", dir_, "show/ep1.mp3"), 0);
+    ASSERT_TRUE(rename_beneath(tmp_, "fill-2", dir_, "show/ep1.mp3").ok());
     EXPECT_EQ(ct_test::read_file(root_ / "cache/show/ep1.mp3"), "replaced");
 }
 
 TEST_F(Beneath, RenameNeverWritesThroughALinkedFolder) {
-    EXPECT_NE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/secret.txt"), 0);
-    EXPECT_NE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/new.txt"), 0);
+    EXPECT_FALSE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/secret.txt").ok());
+    EXPECT_FALSE(rename_beneath(tmp_, "fill-1", dir_, "out_dir/new.txt").ok());
     EXPECT_EQ(ct_test::read_file(root_ / "outside/secret.txt"), "outside");
     EXPECT_FALSE(fs::exists(root_ / "outside/new.txt"));
     EXPECT_TRUE(fs::exists(root_ / "cache/.cache-tier/tmp/fill-1"));  // left for the caller to remove
 }
 
 TEST_F(Beneath, RenameOverALinkReplacesTheLinkNotItsTarget) {
-    ASSERT_EQ(rename_beneath(tmp_, "fill-1", dir_, "out_file"), 0);
+    ASSERT_TRUE(rename_beneath(tmp_, "fill-1", dir_, "out_file").ok());
     EXPECT_FALSE(fs::is_symlink(root_ / "cache/out_file"));
     EXPECT_EQ(ct_test::read_file(root_ / "cache/out_file"), "new copy");
     EXPECT_EQ(ct_test::read_file(root_ / "outside/secret.txt"), "outside");
 }
 
 TEST_F(Beneath, UnlinkRemovesInsideAndNeverThroughALink) {
-    EXPECT_EQ(unlink_beneath(dir_, "show/ep1.mp3"), 0);
+    EXPECT_TRUE(unlink_beneath(dir_, "show/ep1.mp3").ok());
     EXPECT_FALSE(fs::exists(root_ / "cache/show/ep1.mp3"));
-    EXPECT_EQ(unlink_beneath(dir_, "show/ep1.mp3"), ENOENT);
-    EXPECT_NE(unlink_beneath(dir_, "out_dir/secret.txt"), 0);
+    EXPECT_EQ(unlink_beneath(dir_, "show/ep1.mp3").code(), ENOENT);
+    EXPECT_FALSE(unlink_beneath(dir_, "out_dir/secret.txt").ok());
     EXPECT_TRUE(fs::exists(root_ / "outside/secret.txt"));
-    EXPECT_NE(unlink_beneath(dir_, "../outside/secret.txt"), 0);
+    EXPECT_FALSE(unlink_beneath(dir_, "../outside/secret.txt").ok());
     EXPECT_TRUE(fs::exists(root_ / "outside/secret.txt"));
 }
 
