@@ -2,6 +2,7 @@
 // The HTTP logic is a plain function of the request: it never touches a
 // socket, so it can be tested without a network. The server core creates one
 // handler per thread and calls it for each request on that thread.
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -15,6 +16,11 @@ public:
     virtual ~Handler() = default;
     // `out` was reset() by the caller; fill it in. Must not throw.
     virtual void handle(const Request& req, Response& out) = 0;
+    // Called once a second on the handler's thread, between requests, for
+    // upkeep that must not slow requests down. `date` (seconds since the
+    // epoch) is what the Date header of every response until the next call
+    // carries (RFC 9110 §6.6.1). Default: nothing to do.
+    virtual void tick(std::int64_t date) {}
 };
 
 using HandlerFactory = std::function<std::unique_ptr<Handler>()>;

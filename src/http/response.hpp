@@ -14,7 +14,10 @@ namespace cache_tier::http {
 struct OpenFile {
     int fd = -1;
     std::uint64_t size = 0;
-    std::int64_t mtime = 0;  // seconds since the epoch
+    // Seconds since the epoch: the file's modification time, or the Date of
+    // the responses if that is earlier (RFC 9110 §8.8.2.1). Conditionals
+    // compare with it, so they agree with the Last-Modified sent.
+    std::int64_t mtime = 0;
     std::string etag;           // quoted strong validator, e.g. "\"5f2a-1000\""
     std::string last_modified;  // IMF-fixdate of mtime
     std::string_view content_type;

@@ -71,6 +71,12 @@ void Worker::reject(tcp::socket& socket) {
 
 void Worker::tick() {
     clock_.update();
+    try {
+        handler_->tick(clock_.unix_seconds());
+    } catch (const std::exception& e) {
+        // Upkeep that failed may succeed next time; the timeouts below must be enforced.
+        spdlog::error("handler upkeep: {}", e.what());
+    }
     auto now = clock_.now();
     bool force = stopping_ && now >= force_close_at_;
     for (Connection* c = head_; c;) {

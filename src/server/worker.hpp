@@ -1,8 +1,9 @@
 #pragma once
 // One event loop on one thread: its own acceptor (a duplicate of the shared
 // listening socket), its own handler and file cache, its connections and a
-// once-a-second tick that refreshes the clock and enforces timeouts. Nothing
-// here is shared between threads except SharedState.
+// once-a-second tick that refreshes the clock, enforces timeouts and gives the
+// handler its upkeep (http::Handler::tick). Nothing here is shared between
+// threads except SharedState.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

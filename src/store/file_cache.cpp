@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -22,10 +23,21 @@ long long mtime_ns(const struct stat& st) {
     return static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
 }
 
+std::int64_t system_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// RFC 9110 §8.8.2.1: a modification time later than the message's Date (a
+// file filled in the second the coarse Date has not reached yet, or a clock
+// set wrong) is replaced by that Date.
+std::int64_t last_modified_as_sent(std::int64_t mtime, std::int64_t date) { return std::min(mtime, date); }
+
 }  // namespace
 
-FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after, std::size_t max_entries)
-    : revalidate_after_(revalidate_after), max_entries_(max_entries) {
+FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after, std::size_t max_entries,
+                     std::chrono::milliseconds idle_limit)
+    : revalidate_after_(revalidate_after), max_entries_(max_entries), idle_limit_(idle_limit), date_(system_seconds()) {
     dir_fd_ = ::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd_ < 0) throw std::runtime_error("cache directory '" + cache_dir + "': " + std::strerror(errno));
 }
@@ -39,6 +51,7 @@ std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_nam
     auto it = entries_.find(local_name);
     if (it != entries_.end()) {
         Entry& e = it->second;
+        e.used = now;
         if (now - e.checked < revalidate_after_) {
             status = OpenStatus::ok;
             return e.file;
@@ -62,6 +75,23 @@ std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_nam
     auto file = open_fresh(local_name, fresh, status);
     if (file) entries_.emplace(std::string(local_name), std::move(fresh));
     return file;
+}
+
+void FileCache::maintain(std::int64_t date, std::chrono::steady_clock::time_point now) {
+    date_ = date;
+    std::erase_if(entries_, [&](const auto& item) { return !worth_keeping(item.second, now); });
+}
+
+bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const {
+    // Not asked for lately: opening it again when it is costs less than
+    // checking it every second until then.
+    if (now - entry.used > idle_limit_) return false;
+    // Its Last-Modified (and what conditionals compare) moves with the date
+    // while its time is ahead of it, or went back with the clock: rebuild it.
+    if (entry.file->mtime != last_modified_as_sent(entry.mtime, date_)) return false;
+    // Unlinked: eviction, a purge, or a rename over it. Only the descriptor keeps its blocks allocated.
+    struct stat st {};
+    return ::fstat(entry.file->fd, &st) == 0 && st.st_nlink > 0;
 }
 
 std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view local_name, Entry& entry,
@@ -93,15 +123,18 @@ std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view loc
     auto file = std::make_shared<http::OpenFile>();
     file->fd = fd;
     file->size = static_cast<std::uint64_t>(st.st_size);
-    file->mtime = st.st_mtim.tv_sec;
+    // Conditionals are judged against this time too, so they agree with the Last-Modified sent.
+    file->mtime = last_modified_as_sent(st.st_mtim.tv_sec, date_);
+    // The file's own time: the tag must not change when the Date passes it.
     file->etag = http::strong_etag(st.st_mtim.tv_sec, file->size);
-    file->last_modified = http::format_http_date(st.st_mtim.tv_sec);
+    file->last_modified = http::format_http_date(file->mtime);
     file->content_type = http::content_type_for(local_name);
     entry.file = file;
-    entry.checked = std::chrono::steady_clock::now();
+    entry.checked = entry.used = std::chrono::steady_clock::now();
     entry.dev = static_cast<unsigned long long>(st.st_dev);
     entry.ino = static_cast<unsigned long long>(st.st_ino);
     entry.mtime_ns = mtime_ns(st);
+    entry.mtime = st.st_mtim.tv_sec;
     status = OpenStatus::ok;
     return file;
 }

@@ -2,8 +2,11 @@
 // Open descriptors and stat results of cached files, per server thread (no
 // locks). An entry is trusted for `revalidate_after` (about a second), then
 // checked against the file system again, so a file an operator drops in or
-// replaces is served within that time.
+// replaces is served within that time. Once a second the server's tick calls
+// maintain(), which lets go of descriptors the requests no longer need: a
+// deleted file's blocks stay allocated on disk while it is held open.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,30 +27,43 @@ class FileCache {
 public:
     // Opens `cache_dir` once; every file is opened relative to it and never outside it.
     explicit FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after = std::chrono::seconds(1),
-                       std::size_t max_entries = 4096);
+                       std::size_t max_entries = 4096, std::chrono::milliseconds idle_limit = std::chrono::seconds(5));
     ~FileCache();
     FileCache(const FileCache&) = delete;
     FileCache& operator=(const FileCache&) = delete;
 
     // `local_name` is a normalised name (store::normalize_name), relative to the cache directory.
+    // The file's mtime and Last-Modified are never later than the last date given to maintain() (RFC 9110 §8.8.2.1).
     std::shared_ptr<const http::OpenFile> open(std::string_view local_name, OpenStatus& status);
+
+    // Once a second, between requests. `date` is the second the Date header of
+    // the responses until the next call carries. Drops the entries whose file
+    // was unlinked (evicted, purged, or replaced by a rename), those not asked
+    // for within `idle_limit`, and those whose Last-Modified must move with the
+    // date. A response in flight keeps its own reference to the file.
+    void maintain(std::int64_t date, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
 private:
     struct Entry {
         std::shared_ptr<const http::OpenFile> file;
         std::chrono::steady_clock::time_point checked;
+        std::chrono::steady_clock::time_point used;
         unsigned long long dev = 0, ino = 0;
         long long mtime_ns = 0;
+        std::int64_t mtime = 0;  // the file's own, in seconds; file->mtime is no later than the date
     };
     struct Hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     std::shared_ptr<const http::OpenFile> open_fresh(std::string_view local_name, Entry& entry, OpenStatus& status);
+    bool worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const;
 
     int dir_fd_ = -1;
     std::chrono::milliseconds revalidate_after_;
     std::size_t max_entries_;
+    std::chrono::milliseconds idle_limit_;
+    std::int64_t date_;  // seconds since the epoch, as the Date header says
     std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries_;
 };
 

@@ -3,6 +3,7 @@
 // Content-Type, names, files that appear or change while the server runs.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <regex>
 #include <thread>
 
@@ -335,6 +336,78 @@ TEST_F(ServeFiles, UnknownFileIs404) {
     auto r = get("nothing-here.mp3");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 404);
+}
+
+// ---- Last-Modified never later than Date, RFC 9110 §8.8.2.1 ------------------
+
+// Seconds since the epoch of an IMF-fixdate; -1 if it is not one.
+std::time_t parse_imf_fixdate(const std::string& text) {
+    std::tm tm{};
+    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return end && *end == '\0' ? ::timegm(&tm) : -1;
+}
+
+// What every answer about a file must hold, whatever its mtime: Last-Modified
+// no later than Date, and conditionals judged against that Last-Modified.
+void expect_last_modified_not_after_date(const HttpResponse& r) {
+    const std::time_t date = parse_imf_fixdate(r.header("Date"));
+    const std::time_t last_modified = parse_imf_fixdate(r.header("Last-Modified"));
+    ASSERT_NE(date, -1) << "Date: " << r.header("Date");
+    ASSERT_NE(last_modified, -1) << "Last-Modified: " << r.header("Last-Modified");
+    EXPECT_LE(last_modified, date) << "Last-Modified: " << r.header("Last-Modified") << ", Date: " << r.header("Date");
+}
+
+TEST_F(ServeFiles, AModificationTimeInTheFutureIsServedAsTheDate) {
+    const std::time_t future = std::time(nullptr) + 3600;
+    put("future.mp3", "from the future");
+    set_mtime(cache_->path() / "future.mp3", future);
+    auto first = get("future.mp3");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200);
+    expect_last_modified_not_after_date(*first);
+    EXPECT_EQ(first->header("Last-Modified"), first->header("Date")) << "§8.8.2.1: replaced by the message's Date";
+
+    // Conditionals are judged against the Last-Modified that is sent, which
+    // moves with the Date while the file's time is in the future.
+    const std::string sent = first->header("Last-Modified");
+    auto since = get("future.mp3", {"If-Modified-Since: " + sent});
+    ASSERT_TRUE(since);
+    expect_last_modified_not_after_date(*since);
+    EXPECT_EQ(since->status, since->header("Last-Modified") == sent ? 304 : 200) << since->header("Last-Modified");
+    auto if_range = get("future.mp3", {"Range: bytes=0-3", "If-Range: " + sent});
+    ASSERT_TRUE(if_range);
+    expect_last_modified_not_after_date(*if_range);
+    EXPECT_EQ(if_range->status, if_range->header("Last-Modified") == sent ? 206 : 200);
+    auto unmodified = get("future.mp3", {"If-Unmodified-Since: " + sent});
+    ASSERT_TRUE(unmodified);
+    EXPECT_EQ(unmodified->status, unmodified->header("Last-Modified") == sent ? 200 : 412);
+    // The file's own time is not later than itself.
+    auto own_time = get("future.mp3", {"If-Modified-Since: " + http_date(future)});
+    ASSERT_TRUE(own_time);
+    EXPECT_EQ(own_time->status, 304);
+    // The entity tag describes the file, not the clock: it stays the same.
+    EXPECT_EQ(own_time->header("ETag"), first->header("ETag"));
+}
+
+TEST_F(ServeFiles, AFileFilledInTheCurrentSecondGetsItsOwnTimeOnceTheDateReachesIt) {
+    // The Date line is formatted once a second, so it may be a second behind
+    // the clock a fill stamps its file with: one second ahead is that case.
+    const std::time_t mtime = std::time(nullptr) + 1;
+    put("just-filled.mp3", "just filled");
+    set_mtime(cache_->path() / "just-filled.mp3", mtime);
+    std::string etag;
+    bool reached = false;
+    for (auto deadline = std::chrono::steady_clock::now() + 4s; !reached && std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(100ms)) {
+        auto r = get("just-filled.mp3");
+        ASSERT_TRUE(r);
+        expect_last_modified_not_after_date(*r);
+        if (etag.empty()) etag = r->header("ETag");
+        EXPECT_EQ(r->header("ETag"), etag);
+        reached = parse_imf_fixdate(r->header("Date")) >= mtime;
+        if (reached) EXPECT_EQ(r->header("Last-Modified"), http_date(mtime));
+    }
+    EXPECT_TRUE(reached) << "the server's Date never reached a time one second ahead";
 }
 
 // ---- Files that change while the server runs --------------------------------
