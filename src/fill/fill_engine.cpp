@@ -21,7 +21,7 @@
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
 #include "store/safe_open.hpp"
-#include "store/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 namespace cache_tier::fill {
 
@@ -31,8 +31,8 @@ using origins::FetchStatus;
 
 namespace {
 
-store::UniqueFd open_cache_dir(const fs::path& dir) {
-    store::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+UniqueFd open_cache_dir(const fs::path& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) throw std::runtime_error(fmt::format("cannot open cache directory {}: {}", dir.string(), std::strerror(errno)));
     return fd;
 }
@@ -45,7 +45,7 @@ struct FillEngine::Impl {
     std::unique_ptr<origins::Origin> origin;
     store::MetadataStore records;
     const fs::path temp_dir;
-    store::UniqueFd cache_dir_fd;
+    UniqueFd cache_dir_fd;
     FileTable table;
     CacheAccounting accounting;
     FillQueue queue;  // last: its workers stop before anything they use goes
@@ -60,7 +60,7 @@ struct FillEngine::Impl {
           accounting(options.max_cache_bytes, options.cache_dir, cache_dir_fd.get(), table, records, clock),
           queue(options.max_queued, options.workers) {}
 
-    store::UniqueFd prepare_and_open() {
+    UniqueFd prepare_and_open() {
         if (!origin) throw std::invalid_argument("fill engine: no origin");
         if (Status prepared = records.prepare(); !prepared) throw std::runtime_error(prepared.error().message);
         return open_cache_dir(options.cache_dir);

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <utility>
 
-#include "store/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 namespace cache_tier::store {
 

@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace cache_tier::store {
+namespace cache_tier {
 
 class UniqueFd {
 public:
@@ -34,4 +34,4 @@ private:
     int fd_ = -1;
 };
 
-}  // namespace cache_tier::store
+}  // namespace cache_tier
