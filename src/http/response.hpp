@@ -56,9 +56,6 @@ struct Response {
     }
 };
 
-// Reason phrase for a status code ("Not Found"); "Unknown" if not known.
-std::string_view reason_phrase(int status);
-
 // Fill `out` with a small plain-text (or JSON) error response, the same shape for
 // every error: the bad_request / not_found / server_error of the Beast examples.
 void error_response(Response& out, int status, std::string_view message);

@@ -2,9 +2,8 @@
 // validators, conditionals (RFC 9110 §13), ranges (RFC 9110 §14). The body is
 // only described here (descriptor, offset, length); the server core sends it
 // with sendfile.
-#include <charconv>
-
 #include "http/conditional.hpp"
+#include "http/number.hpp"
 #include "http/range.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
@@ -14,23 +13,17 @@ namespace cache_tier::routes {
 
 namespace {
 
-void append_number(std::string& out, std::uint64_t v) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, end);
-}
-
 void add_content_range(http::Response& out, const http::ByteRange* range, std::uint64_t size) {
     out.headers += "Content-Range: bytes ";
     if (range) {
-        append_number(out.headers, range->first);
+        http::append_decimal(out.headers, range->first);
         out.headers += '-';
-        append_number(out.headers, range->last);
+        http::append_decimal(out.headers, range->last);
     } else {
         out.headers += '*';  // §14.4: unsatisfied range
     }
     out.headers += '/';
-    append_number(out.headers, size);
+    http::append_decimal(out.headers, size);
     out.headers += "\r\n";
 }
 

@@ -8,11 +8,12 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "http/number.hpp"
+#include "http/status.hpp"
 #include "server/worker.hpp"
 
 namespace cache_tier::server {
@@ -29,23 +30,6 @@ constexpr std::size_t kSendfileChunk = 1 << 20;
 // Lingering close: how long unread input is drained after the last response,
 // so the client sees the response instead of a reset.
 constexpr std::chrono::seconds kLingerTime{2};
-
-std::string_view status_line(int status) {
-    switch (status) {
-        case 200: return "HTTP/1.1 200 OK\r\n";
-        case 206: return "HTTP/1.1 206 Partial Content\r\n";
-        case 302: return "HTTP/1.1 302 Found\r\n";
-        case 304: return "HTTP/1.1 304 Not Modified\r\n";
-        case 404: return "HTTP/1.1 404 Not Found\r\n";
-        default: return {};
-    }
-}
-
-void append_number(std::string& out, std::uint64_t value) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    out.append(buf, end);
-}
 
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses carry no content and no length.
 bool has_content_length(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -202,23 +186,14 @@ void Connection::respond_error(int status) {
 
 void Connection::build_head(const http::Request* req) {
     head_.clear();
-    auto line = status_line(response_.status);
-    if (!line.empty()) {
-        head_ += line;
-    } else {
-        head_ += "HTTP/1.1 ";
-        append_number(head_, static_cast<std::uint64_t>(response_.status));
-        head_ += ' ';
-        head_ += http::reason_phrase(response_.status);
-        head_ += "\r\n";
-    }
+    http::append_status_line(head_, response_.status);
     head_ += "Server: ";
     head_ += worker_.options().server_name;
     head_ += "\r\n";
     head_ += worker_.clock().date_header();
     if (has_content_length(response_.status)) {
         head_ += "Content-Length: ";
-        append_number(head_, response_.content_length());
+        http::append_decimal(head_, response_.content_length());
         head_ += "\r\n";
     } else {
         response_.omit_body = true;
@@ -311,9 +286,9 @@ void Connection::finish_response() {
             line += '-';  // the request line could not be parsed
         }
         line += "\" ";
-        append_number(line, static_cast<std::uint64_t>(response_.status));
+        http::append_decimal(line, static_cast<std::uint64_t>(response_.status));
         line += ' ';
-        append_number(line, body_sent_);
+        http::append_decimal(line, body_sent_);
         line += " \"";
         append_log_escaped(line, req ? req->referer : std::string_view{});
         line += "\" \"";

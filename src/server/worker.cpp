@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http/status.hpp"
 #include "server/connection.hpp"
 
 namespace cache_tier::server {
@@ -62,8 +63,13 @@ void Worker::accept() {
 }
 
 void Worker::reject(tcp::socket& socket) {
-    static constexpr std::string_view busy =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+    // Past max_connections: one canned answer, sent without waiting, then the connection goes.
+    static const std::string busy = [] {
+        std::string response;
+        http::append_status_line(response, 503);
+        response += "Content-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
+        return response;
+    }();
     ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     boost::system::error_code ec;
     socket.close(ec);

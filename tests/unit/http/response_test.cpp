@@ -1,4 +1,4 @@
-// Response helpers: reason phrases, the one error shape, escaping, OpenFile.
+// Response helpers: the one error shape, escaping, OpenFile.
 #include "http/response.hpp"
 
 #include <fcntl.h>
@@ -12,32 +12,6 @@
 
 namespace cache_tier::http {
 namespace {
-
-struct ReasonCase {
-    int status;
-    std::string reason;
-};
-
-void PrintTo(const ReasonCase& c, std::ostream* os) { *os << c.status; }
-
-class ReasonTest : public ::testing::TestWithParam<ReasonCase> {};
-
-TEST_P(ReasonTest, KnowsPhrase) { EXPECT_EQ(reason_phrase(GetParam().status), GetParam().reason); }
-
-INSTANTIATE_TEST_SUITE_P(
-    Codes, ReasonTest,
-    ::testing::Values(ReasonCase{200, "OK"}, ReasonCase{206, "Partial Content"}, ReasonCase{301, "Moved Permanently"},
-                      ReasonCase{302, "Found"}, ReasonCase{304, "Not Modified"}, ReasonCase{400, "Bad Request"},
-                      ReasonCase{403, "Forbidden"}, ReasonCase{404, "Not Found"},
-                      ReasonCase{405, "Method Not Allowed"}, ReasonCase{408, "Request Timeout"},
-                      ReasonCase{412, "Precondition Failed"}, ReasonCase{413, "Content Too Large"},
-                      ReasonCase{414, "URI Too Long"}, ReasonCase{416, "Range Not Satisfiable"},
-                      ReasonCase{431, "Request Header Fields Too Large"},
-                      ReasonCase{500, "Internal Server Error"}, ReasonCase{501, "Not Implemented"},
-                      ReasonCase{502, "Bad Gateway"}, ReasonCase{503, "Service Unavailable"},
-                      ReasonCase{504, "Gateway Timeout"}, ReasonCase{0, "Unknown"}, ReasonCase{299, "Unknown"},
-                      ReasonCase{-1, "Unknown"}, ReasonCase{1000, "Unknown"}),
-    [](const auto& info) { return std::to_string(info.index) + "_" + std::to_string(info.param.status < 0 ? 0 : info.param.status); });
 
 struct ErrorCase {
     int status;
