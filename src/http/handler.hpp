@@ -14,7 +14,8 @@ namespace cache_tier::http {
 class Handler {
 public:
     virtual ~Handler() = default;
-    // `out` was reset() by the caller; fill it in. Must not throw.
+    // `out` was reset() by the caller; fill it in. An exception is a bug (or
+    // an exhausted resource): the server core logs it and sends a 500 instead.
     virtual void handle(const Request& req, Response& out) = 0;
     // Called once a second on the handler's thread, between requests, for
     // upkeep that must not slow requests down. `date` (seconds since the

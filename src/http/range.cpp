@@ -1,6 +1,7 @@
 #include "http/range.hpp"
 #include "http/ows.hpp"
 
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -92,6 +93,23 @@ RangeResult parse_range(std::string_view header, std::uint64_t size, ByteRange& 
     out.first = *first;
     out.last = last >= size ? size - 1 : last;
     return RangeResult::satisfiable;
+}
+
+ContentRange::ContentRange(const ByteRange* range, std::uint64_t complete_length) {
+    constexpr std::string_view kUnit = "bytes ";
+    char* out = text_;
+    std::memcpy(out, kUnit.data(), kUnit.size());
+    out += kUnit.size();
+    if (range) {
+        out = write_decimal(out, range->first);
+        *out++ = '-';
+        out = write_decimal(out, range->last);
+    } else {
+        *out++ = '*';  // §14.4: unsatisfied-range
+    }
+    *out++ = '/';
+    out = write_decimal(out, complete_length);
+    size_ = static_cast<std::size_t>(out - text_);
 }
 
 }  // namespace cache_tier::http

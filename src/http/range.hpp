@@ -1,7 +1,10 @@
 #pragma once
 // Range requests, RFC 9110 §14.
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "http/number.hpp"
 
 namespace cache_tier::http {
 
@@ -22,5 +25,17 @@ enum class RangeResult {
 // A syntactically invalid header is ignored (§14.2: "MAY ignore"). Several
 // ranges are also answered with the whole file.
 RangeResult parse_range(std::string_view header, std::uint64_t size, ByteRange& out);
+
+// A Content-Range value (§14.4), formatted on the stack: "bytes 0-99/1000" for
+// `range`, or "bytes */1000" when `range` is null (an unsatisfiable range).
+class ContentRange {
+public:
+    ContentRange(const ByteRange* range, std::uint64_t complete_length);
+    std::string_view value() const { return {text_, size_}; }
+
+private:
+    char text_[sizeof "bytes -/" + 3 * kMaxDecimalDigits];
+    std::size_t size_ = 0;
+};
 
 }  // namespace cache_tier::http

@@ -13,6 +13,33 @@ OpenFile::~OpenFile() {
     if (fd >= 0) ::close(fd);
 }
 
+namespace {
+
+// tchar, RFC 9110 §5.6.2.
+bool is_tchar(unsigned char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+    return kSymbols.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// field-name = token (§5.1).
+bool is_token(std::string_view name) {
+    if (name.empty()) return false;
+    for (unsigned char c : name)
+        if (!is_tchar(c)) return false;
+    return true;
+}
+
+}  // namespace
+
+void Response::add_header(std::string_view name, std::string_view value) {
+    // The message names the header, escaped; the value may be a request's and is not repeated.
+    if (!is_token(name)) throw RefusedHeader("refused header '" + escape_header_value(name) + "': not a token");
+    if (has_control_characters(value))
+        throw RefusedHeader("refused header '" + std::string(name) + "': control character in its value");
+    headers_.append(name).append(": ").append(value).append("\r\n");
+}
+
 void error_response(Response& out, int status, std::string_view message) {
     // Headers the route added before (Allow for 405, Content-Range for 416)
     // stay; any body it had prepared is replaced.

@@ -1,9 +1,11 @@
 #pragma once
 // A response as the routes describe it. The server core adds the status line,
 // Date, Server, Content-Length and Connection, and writes the body: from
-// memory with writev, or from a file with sendfile.
+// memory with writev, or from a file with sendfile. Every other header goes
+// through Response::add_header, which refuses what would split the header block.
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -27,11 +29,17 @@ struct OpenFile {
     ~OpenFile();
 };
 
+// Thrown by Response::add_header for a header that cannot go onto the wire as
+// given. It is a bug in the route (values from a request are escaped, values
+// from elsewhere checked, before they get there): the server core logs it and
+// answers 500 instead, and the connection lives on.
+class RefusedHeader : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
 struct Response {
     int status = 200;
-    // Header lines the route adds, each "Name: value\r\n". Values that come
-    // from a request must be escaped by the route before they get here.
-    std::string headers;
     std::string body;                        // in-memory body (used when no file)
     std::shared_ptr<const OpenFile> file;   // file body, if set
     std::uint64_t file_offset = 0;
@@ -41,19 +49,27 @@ struct Response {
 
     std::uint64_t content_length() const { return file ? file_length : body.size(); }
 
+    // The one way a header gets into a response: appends "Name: value\r\n".
+    // A name that is not a token (RFC 9110 §5.1), or a value with a control
+    // character (CR, LF, NUL, ...: §5.5), would end the line early and split
+    // the header block (RFC 9112 §5): it throws RefusedHeader and adds nothing.
+    void add_header(std::string_view name, std::string_view value);
+    // The header lines added so far, exactly as they go onto the wire.
+    const std::string& headers() const { return headers_; }
+
     // Back to a blank 200, keeping the strings' capacity (no allocation per request).
     void reset() {
         status = 200;
-        headers.clear();
+        headers_.clear();
         body.clear();
         file.reset();
         file_offset = file_length = 0;
         omit_body = false;
         close = false;
     }
-    void add_header(std::string_view name, std::string_view value) {
-        headers.append(name).append(": ").append(value).append("\r\n");
-    }
+
+private:
+    std::string headers_;
 };
 
 // Fill `out` with a small plain-text (or JSON) error response, the same shape for

@@ -3,7 +3,6 @@
 // only described here (descriptor, offset, length); the server core sends it
 // with sendfile.
 #include "http/conditional.hpp"
-#include "http/number.hpp"
 #include "http/range.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
@@ -13,18 +12,27 @@ namespace cache_tier::routes {
 
 namespace {
 
-void add_content_range(http::Response& out, const http::ByteRange* range, std::uint64_t size) {
-    out.headers += "Content-Range: bytes ";
-    if (range) {
-        http::append_decimal(out.headers, range->first);
-        out.headers += '-';
-        http::append_decimal(out.headers, range->last);
-    } else {
-        out.headers += '*';  // §14.4: unsatisfied range
+thread_local store::Name scratch_name;
+
+// The file a request names, or null with `out` holding the error answer.
+std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, store::FileCache& files,
+                                                 http::Response& out) {
+    store::Name& name = scratch_name;
+    if (auto err = store::normalize_name(raw_name, name); err != store::NameError::none) {
+        // cache-tier's own files are not to be known from outside: as if absent.
+        if (err == store::NameError::reserved) http::error_response(out, 404, "no such file");
+        else http::error_response(out, 400, store::describe(err));
+        return nullptr;
     }
-    out.headers += '/';
-    http::append_decimal(out.headers, size);
-    out.headers += "\r\n";
+    store::OpenStatus status;
+    auto file = files.open(name.local, status);
+    switch (status) {
+        case store::OpenStatus::ok: break;
+        case store::OpenStatus::not_found: http::error_response(out, 404, "no such file"); break;
+        case store::OpenStatus::forbidden: http::error_response(out, 403, "outside the cache directory"); break;
+        case store::OpenStatus::error: http::error_response(out, 500, "cannot open the file"); break;
+    }
+    return file;
 }
 
 // The validators and caching headers every answer about the file carries (§15.4.5: a 304 repeats them).
@@ -34,63 +42,50 @@ void add_validators(http::Response& out, const http::OpenFile& f, const RouteOpt
     if (!options.cache_control.empty()) out.add_header("Cache-Control", options.cache_control);
 }
 
-thread_local store::Name scratch_name;
+// §13.2.2: true when the conditionals let the file be sent; else `out` holds the 304 or 412.
+bool preconditions_pass(const http::Request& req, const http::OpenFile& file, const RouteOptions& options,
+                        http::Response& out) {
+    switch (http::evaluate_preconditions(req, file.etag, file.mtime)) {
+        case http::Precondition::proceed: return true;
+        case http::Precondition::not_modified: out.status = 304; break;
+        case http::Precondition::precondition_failed: http::error_response(out, 412, "precondition failed"); break;
+    }
+    add_validators(out, file, options);
+    return false;
+}
+
+// The part of the file asked for. §13.1.5: a Range with a stale If-Range validator gets the whole file.
+http::RangeResult requested_range(const http::Request& req, const http::OpenFile& file, http::ByteRange& range) {
+    if (req.range.empty()) return http::RangeResult::ignore;
+    if (!req.if_range.empty() && !http::if_range_matches(req.if_range, file.etag, file.mtime))
+        return http::RangeResult::ignore;
+    return http::parse_range(req.range, file.size, range);
+}
 
 }  // namespace
 
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
                    const RouteOptions& options) {
-    store::Name& name = scratch_name;
-    if (auto err = store::normalize_name(raw_name, name); err != store::NameError::none) {
-        // cache-tier's own files are not to be known from outside: as if absent.
-        if (err == store::NameError::reserved) return http::error_response(out, 404, "no such file");
-        return http::error_response(out, 400, store::describe(err));
-    }
-    store::OpenStatus status;
-    auto file = files.open(name.local, status);
-    switch (status) {
-        case store::OpenStatus::ok: break;
-        case store::OpenStatus::not_found: return http::error_response(out, 404, "no such file");
-        case store::OpenStatus::forbidden: return http::error_response(out, 403, "outside the cache directory");
-        case store::OpenStatus::error: return http::error_response(out, 500, "cannot open the file");
-    }
+    auto file = open_named(raw_name, files, out);
+    if (!file || !preconditions_pass(req, *file, options, out)) return;
 
-    switch (http::evaluate_preconditions(req, file->etag, file->mtime)) {
-        case http::Precondition::proceed: break;
-        case http::Precondition::not_modified:
-            out.status = 304;
-            add_validators(out, *file, options);
-            return;
-        case http::Precondition::precondition_failed:
-            http::error_response(out, 412, "precondition failed");
-            add_validators(out, *file, options);
-            return;
+    http::ByteRange range;
+    const http::RangeResult ranged = requested_range(req, *file, range);
+    if (ranged == http::RangeResult::unsatisfiable) {
+        http::error_response(out, 416, "range not satisfiable");
+        out.add_header("Content-Range", http::ContentRange(nullptr, file->size).value());
+        return;
     }
-
     out.add_header("Content-Type", file->content_type);
-    out.headers += "Accept-Ranges: bytes\r\n";
+    out.add_header("Accept-Ranges", "bytes");
     add_validators(out, *file, options);
     out.file_offset = 0;
     out.file_length = file->size;
-
-    // §13.1.5: a Range with a stale If-Range validator gets the whole file.
-    if (!req.range.empty() && (req.if_range.empty() || http::if_range_matches(req.if_range, file->etag, file->mtime))) {
-        http::ByteRange range;
-        switch (http::parse_range(req.range, file->size, range)) {
-            case http::RangeResult::ignore: break;
-            case http::RangeResult::satisfiable:
-                out.status = 206;
-                add_content_range(out, &range, file->size);
-                out.file_offset = range.first;
-                out.file_length = range.length();
-                break;
-            case http::RangeResult::unsatisfiable: {
-                out.headers.clear();
-                http::error_response(out, 416, "range not satisfiable");
-                add_content_range(out, nullptr, file->size);
-                return;
-            }
-        }
+    if (ranged == http::RangeResult::satisfiable) {
+        out.status = 206;
+        out.add_header("Content-Range", http::ContentRange(&range, file->size).value());
+        out.file_offset = range.first;
+        out.file_length = range.length();
     }
     out.file = std::move(file);
 }

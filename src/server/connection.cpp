@@ -165,7 +165,8 @@ void Connection::handle_request() {
     try {
         worker_.handler().handle(req, response_);
     } catch (const std::exception& e) {
-        // A bug or an exhausted resource in one request must not take the server down.
+        // A bug (a header add_header refused) or an exhausted resource in one
+        // request must not take the server down, nor put half a response on the wire.
         spdlog::error("request {}: {}", http::escape_header_value(req.target), e.what());
         response_.reset();
         http::error_response(response_, 500, "internal error");
@@ -198,7 +199,7 @@ void Connection::build_head(const http::Request* req) {
     } else {
         response_.omit_body = true;
     }
-    head_ += response_.headers;
+    head_ += response_.headers();
     if (response_.close)
         head_ += "Connection: close\r\n";
     else if (req && req->version == 10)

@@ -31,7 +31,7 @@ TEST_P(ErrorResponseTest, SameShapeForEveryError) {
     out.file_length = 10;
     error_response(out, c.status, c.message);
     EXPECT_EQ(out.status, c.status);
-    EXPECT_EQ(out.headers, "Content-Type: text/plain; charset=utf-8\r\n");
+    EXPECT_EQ(out.headers(), "Content-Type: text/plain; charset=utf-8\r\n");
     EXPECT_EQ(out.body, c.body);
     EXPECT_EQ(out.file, nullptr);
     EXPECT_EQ(out.content_length(), c.body.size());
@@ -50,8 +50,66 @@ TEST(ErrorResponse, KeepsHeadersAddedBefore) {
     Response out;
     out.add_header("Allow", "GET, HEAD");
     error_response(out, 405, "use GET or HEAD");
-    EXPECT_EQ(out.headers, "Allow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    EXPECT_EQ(out.headers(), "Allow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\n");
     EXPECT_EQ(out.body, "405 Method Not Allowed: use GET or HEAD\n");
+}
+
+TEST(AddHeader, AppendsTheWireLine) {
+    Response out;
+    out.add_header("ETag", "\"5f2a-1000\"");
+    out.add_header("Cache-Control", "public, max-age=86400");
+    EXPECT_EQ(out.headers(), "ETag: \"5f2a-1000\"\r\nCache-Control: public, max-age=86400\r\n");
+}
+
+TEST(AddHeader, AnEmptyValueIsAllowed) {
+    Response out;
+    out.add_header("X-Empty", "");
+    EXPECT_EQ(out.headers(), "X-Empty: \r\n");
+}
+
+struct RefusedCase {
+    std::string name;  // test name suffix
+    std::string header_name;
+    std::string value;
+};
+
+void PrintTo(const RefusedCase& c, std::ostream* os) { *os << c.name; }
+
+class AddHeaderRefuses : public ::testing::TestWithParam<RefusedCase> {};
+
+// RFC 9112 §5: whatever could end the line early never reaches the wire, and
+// what was added before stays as it was.
+TEST_P(AddHeaderRefuses, AndAddsNothing) {
+    const RefusedCase& c = GetParam();
+    Response out;
+    out.add_header("Accept-Ranges", "bytes");
+    EXPECT_THROW(out.add_header(c.header_name, c.value), RefusedHeader);
+    EXPECT_EQ(out.headers(), "Accept-Ranges: bytes\r\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Headers, AddHeaderRefuses,
+    ::testing::Values(RefusedCase{"CrLfInValue", "Location", "/a\r\nSet-Cookie: x=1"},
+                      RefusedCase{"LfInValue", "Location", "/a\nSet-Cookie: x=1"},
+                      RefusedCase{"CrInValue", "Location", "/a\rb"},
+                      RefusedCase{"NulInValue", "Location", std::string("/a\0b", 4)},
+                      RefusedCase{"DelInValue", "Location", "/a\x7f"},
+                      RefusedCase{"TabInValue", "Location", "a\tb"},
+                      RefusedCase{"CrLfInName", "X-A\r\nX-B", "v"},
+                      RefusedCase{"ColonInName", "X-A:", "v"},
+                      RefusedCase{"SpaceInName", "X A", "v"},
+                      RefusedCase{"EmptyName", "", "v"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(AddHeader, TheRefusalNamesTheHeaderButNotTheValue) {
+    Response out;
+    try {
+        out.add_header("Location", "/a\r\nSet-Cookie: x=1");
+        FAIL() << "not refused";
+    } catch (const RefusedHeader& e) {
+        EXPECT_NE(std::string(e.what()).find("'Location'"), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("Set-Cookie"), std::string::npos) << e.what();
+    }
 }
 
 struct EscapeCase {
@@ -104,7 +162,7 @@ TEST(ResponseReset, BackToBlank200) {
     out.close = true;
     out.reset();
     EXPECT_EQ(out.status, 200);
-    EXPECT_TRUE(out.headers.empty());
+    EXPECT_TRUE(out.headers().empty());
     EXPECT_TRUE(out.body.empty());
     EXPECT_FALSE(out.omit_body);
     EXPECT_FALSE(out.close);

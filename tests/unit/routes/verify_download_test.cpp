@@ -18,10 +18,10 @@ using namespace std::chrono_literals;
 
 std::string header(const http::Response& out, std::string_view name) {
     const std::string prefix = std::string(name) + ": ";
-    auto at = out.headers.find(prefix);
+    auto at = out.headers().find(prefix);
     if (at == std::string::npos) return "";
-    auto end = out.headers.find("\r\n", at);
-    return out.headers.substr(at + prefix.size(), end - at - prefix.size());
+    auto end = out.headers().find("\r\n", at);
+    return out.headers().substr(at + prefix.size(), end - at - prefix.size());
 }
 
 class VerifyAndDownload : public ::testing::Test {
