@@ -76,6 +76,8 @@ private:
     bool kept_ = false;
 };
 
+constexpr char kAbandoned[] = "abandoned: the server is shutting down";
+
 FetchResult local_failure(FetchResult result, std::string message) {
     result.status = FetchStatus::local_error;
     result.message = std::move(message);
@@ -92,9 +94,11 @@ FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, 
                      AbortSlot& abort_slot) {
     TempFile temp(paths.temp_dir);
     if (temp.fd() < 0) return local_failure({}, errno_message("cannot create a temporary file like", temp.path()));
-    if (!abort_slot.attach(temp.fd())) return local_failure({}, "abandoned: the server is shutting down");
-    FetchResult result = origin.fetch(req, temp.fd());
-    if (abort_slot.detach()) return local_failure(std::move(result), "abandoned: the server is shutting down");
+    if (!abort_slot.attach(temp.fd())) return local_failure({}, kAbandoned);
+    origins::FetchRequest cancellable = req;
+    cancellable.cancelled = &abort_slot.aborted();
+    FetchResult result = origin.fetch(cancellable, temp.fd());
+    if (abort_slot.detach()) return local_failure(std::move(result), kAbandoned);
     if (result.status != FetchStatus::ok) return result;
 
     // The origin checked the length against Content-Length; check that the

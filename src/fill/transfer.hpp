@@ -1,6 +1,7 @@
 #pragma once
 // One origin fetch into a temporary file, renamed into place only when it is
 // complete: a cached file is visible whole or not at all.
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 
@@ -8,19 +9,22 @@
 
 namespace cache_tier::fill {
 
-// Lets the engine cut a transfer short at shutdown without the origin's help:
-// abort() points the worker's file descriptor at a file that refuses writes,
-// so the origin's next write fails and its fetch returns. One per worker.
+// Lets the engine cut a transfer short at shutdown. abort() raises the flag
+// transfer() hands the origin as FetchRequest::cancelled, which ends a fetch
+// within about a second even while the origin sends nothing; and it points the
+// worker's file descriptor at a file that refuses writes, so an origin that
+// does not look at the flag fails its next write. One per worker.
 class AbortSlot {
 public:
     bool attach(int fd);  // false if already aborted
     bool detach();        // true if abort() came while attached
     void abort();
+    const std::atomic<bool>& aborted() const { return aborted_; }
 
 private:
     std::mutex mutex_;
     int fd_ = -1;
-    bool aborted_ = false;
+    std::atomic<bool> aborted_{false};
 };
 
 struct TransferPaths {

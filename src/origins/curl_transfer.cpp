@@ -3,9 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -14,6 +12,7 @@
 #include <string_view>
 
 #include "origins/fd_io.hpp"
+#include "origins/response_head.hpp"
 #include "store/file_io.hpp"
 
 namespace cache_tier::origins::detail {
@@ -26,27 +25,34 @@ constexpr long kMaxRedirects = 5;
 
 // What arrived of the current response. A redirect or a 1xx starts a new one.
 struct Response {
-    long status = 0;
-    std::string reason;
-    std::string etag;
-    std::string last_modified;
-    std::optional<std::uint64_t> content_length;
-    bool success() const { return status >= 200 && status < 300; }
+    ResponseHead head;
+    bool head_complete = false;                   // later header lines are trailers
+    std::optional<std::uint64_t> content_length;  // of a 2xx found to be the whole file
+    bool success() const { return head.success(); }
 };
 
 // Why a callback stopped the transfer on purpose.
-enum class Abort { none, announced_too_large, received_too_large, write_failed, error_body_full };
+enum class Abort {
+    none,
+    not_the_file,  // a 2xx whose head says its body is not the whole, unencoded file
+    announced_too_large,
+    received_too_large,
+    write_failed,
+    error_body_full,
+    cancelled,
+};
 
 struct Transfer {
-    explicit Transfer(int fd) : out_fd(fd), write_behind(fd) {}
+    Transfer(int fd, const FetchRequest& req) : out_fd(fd), write_behind(fd), request(req) {}
     int out_fd;
     WriteBehind write_behind;
-    std::uint64_t max_size = 0;  // 0: no limit
+    const FetchRequest& request;  // its max_size (0: no limit) and cancel flag
     Response response;
     std::uint64_t bytes = 0;  // body bytes written to out_fd
     std::string error_body;   // start of a non-2xx body
     Abort abort = Abort::none;
     int write_errno = 0;
+    std::string not_the_file;  // why, with Abort::not_the_file
 };
 
 struct CurlDeleter {
@@ -57,28 +63,25 @@ struct SlistDeleter {
 };
 using HeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
-        text.remove_suffix(1);
-    return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
-// "HTTP/1.1 503 Service Unavailable" (HTTP/2 has no reason phrase).
-void parse_status_line(std::string_view line, Response& response) {
-    line = trim(line);
-    auto space = line.find(' ');
-    if (space == std::string_view::npos) return;
-    std::string_view rest = line.substr(space + 1);
-    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), response.status);
-    if (ec != std::errc()) response.status = 0;
-    response.reason = std::string(trim(std::string_view(end, rest.data() + rest.size() - end)));
+// The head of a 2xx is complete: refuse, before any of the body arrives, a
+// body that is not the whole file or is announced over the size limit.
+bool accept_head(Transfer& transfer) {
+    Response& response = transfer.response;
+    response.head_complete = true;
+    if (!response.success()) return true;
+    auto length = whole_file_length(response.head);
+    if (!length) {
+        transfer.abort = Abort::not_the_file;
+        transfer.not_the_file = length.error().message;
+        return false;
+    }
+    response.content_length = *length;
+    const std::uint64_t limit = transfer.request.max_size;
+    if (limit != 0 && response.content_length && *response.content_length > limit) {
+        transfer.abort = Abort::announced_too_large;
+        return false;
+    }
+    return true;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -87,34 +90,23 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     std::string_view line(data, length);
     if (line.starts_with("HTTP/")) {
         transfer.response = Response{};
-        parse_status_line(line, transfer.response);
+        transfer.response.head = parse_status_line(line);
         return length;
     }
-    line = trim(line);
-    Response& response = transfer.response;
-    if (line.empty()) {
-        // End of the header block: refuse an announced oversize body before any of it arrives.
-        if (response.success() && transfer.max_size != 0 && response.content_length &&
-            *response.content_length > transfer.max_size) {
-            transfer.abort = Abort::announced_too_large;
-            return 0;
-        }
-        return length;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) return length;
-    std::string_view name = trim(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "ETag")) {
-        response.etag = value;
-    } else if (iequals(name, "Last-Modified")) {
-        response.last_modified = value;
-    } else if (iequals(name, "Content-Length")) {
-        std::uint64_t parsed = 0;
-        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-        if (ec == std::errc() && end == value.data() + value.size()) response.content_length = parsed;
-    }
+    // Trailers after a chunked body have no say in what the body was (RFC 9110 §6.5.1).
+    if (transfer.response.head_complete) return length;
+    if (line == "\r\n" || line == "\n") return accept_head(transfer) ? length : 0;
+    add_field(transfer.response.head, line);
     return length;
+}
+
+// Called by curl about once a second even while nothing arrives, so a
+// cancelled fetch ends without waiting for the origin or a timeout.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    if (!transfer.request.is_cancelled()) return 0;
+    transfer.abort = Abort::cancelled;
+    return 1;
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -130,7 +122,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         }
         return length;
     }
-    if (transfer.max_size != 0 && transfer.bytes + length > transfer.max_size) {
+    const std::uint64_t limit = transfer.request.max_size;
+    if (limit != 0 && transfer.bytes + length > limit) {
         transfer.abort = Abort::received_too_large;
         return 0;
     }
@@ -166,6 +159,9 @@ void append_header(HeaderList& list, const std::string& line) {
 HeaderList request_headers(const TransferRequest& transfer, const Validators& validators) {
     HeaderList list;
     for (const auto& header : transfer.headers) append_header(list, header);
+    // Only the file as it is may be cached (see whole_file_length): ask for no
+    // content coding, and refuse one sent anyway.
+    append_header(list, "Accept-Encoding: identity");
     // Validators come from our own metadata; a line break in one would forge headers.
     auto safe = [](const std::string& v) { return !v.empty() && v.find_first_of("\r\n") == std::string::npos; };
     if (safe(validators.etag)) append_header(list, "If-None-Match: " + validators.etag);
@@ -207,6 +203,11 @@ void configure(CURL* curl, const OriginOptions& opts, const TransferRequest& tra
     set(curl, CURLOPT_HEADERDATA, static_cast<void*>(&state));
     set(curl, CURLOPT_WRITEFUNCTION, &on_body);
     set(curl, CURLOPT_WRITEDATA, static_cast<void*>(&state));
+    set(curl, CURLOPT_NOPROGRESS, 0L);
+    set(curl, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    set(curl, CURLOPT_XFERINFODATA, static_cast<void*>(&state));
+    // CURLOPT_ACCEPT_ENCODING stays unset: with it curl would decode gzip
+    // bodies itself, and a decoded copy is not what the origin holds.
     set(curl, CURLOPT_ERRORBUFFER, error_buffer);
     if (!transfer.aws_sigv4.empty()) {
         set(curl, CURLOPT_AWS_SIGV4, transfer.aws_sigv4.c_str());
@@ -242,7 +243,7 @@ std::string s3_error_code(const std::string& body) {
 void describe_transport_failure(CURLcode code, CURL* curl, const Transfer& transfer, const OriginOptions& opts,
                                 const char* error_buffer, FetchResult& result) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-    const bool answered = transfer.response.status != 0;
+    const bool answered = transfer.response.head.status != 0;
     result.status = FetchStatus::connection_error;
     switch (code) {
         case CURLE_OPERATION_TIMEDOUT: {
@@ -298,6 +299,14 @@ void describe_transport_failure(CURLcode code, CURL* curl, const Transfer& trans
         case CURLE_SSL_ISSUER_ERROR:
             result.message = "TLS with origin failed: " + detail;
             return;
+        case CURLE_WEIRD_SERVER_REPLY:
+            result.status = FetchStatus::origin_error;
+            result.message = "origin sent an invalid response: " + detail;
+            return;
+        case CURLE_BAD_CONTENT_ENCODING:  // a transfer coding curl cannot undo
+            result.status = FetchStatus::origin_error;
+            result.message = "origin sent a body cache-tier cannot decode: " + detail;
+            return;
         case CURLE_TOO_MANY_REDIRECTS:
             result.status = FetchStatus::origin_error;
             result.message = "origin redirected more than " + std::to_string(kMaxRedirects) + " times";
@@ -316,14 +325,13 @@ void describe_transport_failure(CURLcode code, CURL* curl, const Transfer& trans
 // What the status of a complete answer means (FetchStatus docs in origin.hpp).
 void describe_status(const Transfer& transfer, const TransferRequest& request, const FetchRequest& req,
                      FetchResult& result) {
-    const Response& response = transfer.response;
-    std::string answer = std::to_string(response.status);
-    if (!response.reason.empty()) answer += " " + response.reason;
+    const ResponseHead& response = transfer.response.head;
+    std::string answer = status_text(response);
     std::string code = s3_error_code(transfer.error_body);
     std::string detail = code.empty() ? answer : answer + ": " + code;
 
     if (response.success()) {
-        if (response.content_length && transfer.bytes != *response.content_length) {
+        if (transfer.response.content_length && transfer.bytes != *transfer.response.content_length) {
             result.status = FetchStatus::short_body;
             result.message = "origin sent only " + progress_text(transfer);
             return;
@@ -369,9 +377,17 @@ void describe_status(const Transfer& transfer, const TransferRequest& request, c
 FetchResult classify(CURLcode code, CURL* curl, const Transfer& transfer, const OriginOptions& opts,
                      const TransferRequest& request, const FetchRequest& req, const char* error_buffer) {
     FetchResult result;
-    result.http_status = static_cast<int>(transfer.response.status);
+    result.http_status = static_cast<int>(transfer.response.head.status);
     result.bytes = transfer.bytes;
     switch (transfer.abort) {
+        case Abort::not_the_file:
+            result.status = FetchStatus::origin_error;
+            result.message = transfer.not_the_file;
+            return result;
+        case Abort::cancelled:
+            result.status = FetchStatus::local_error;
+            result.message = kFetchCancelled;
+            return result;
         case Abort::announced_too_large:
             result.status = FetchStatus::too_large;
             result.message = "origin file is " + std::to_string(*transfer.response.content_length) +
@@ -393,7 +409,7 @@ FetchResult classify(CURLcode code, CURL* curl, const Transfer& transfer, const 
     // A non-2xx answer whose body broke off is still that answer; redirect
     // trouble and everything before or inside a 2xx body is the transport's.
     const bool transport_decides = !complete_answer && (transfer.response.success() ||
-                                                        transfer.response.status == 0 ||
+                                                        transfer.response.head.status == 0 ||
                                                         code == CURLE_TOO_MANY_REDIRECTS ||
                                                         code == CURLE_UNSUPPORTED_PROTOCOL);
     if (transport_decides)
@@ -416,8 +432,7 @@ FetchResult run_transfer(const OriginOptions& opts, const TransferRequest& trans
                          int out_fd) {
     try {
         CURL* curl = thread_handle();
-        Transfer state(out_fd);
-        state.max_size = req.max_size;
+        Transfer state(out_fd, req);
         char error_buffer[CURL_ERROR_SIZE] = "";
         HeaderList headers = request_headers(transfer, req.validators);
         FetchResult result;

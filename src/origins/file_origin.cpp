@@ -33,18 +33,24 @@ bool is_local_write_error(int error) {
 
 struct CopyOutcome {
     std::uint64_t copied = 0;
-    int error = 0;            // 0: stopped at `size` or at end of file
+    int error = 0;            // 0: stopped at `size`, at end of file, or cancelled
     bool write_side = false;  // the error came from writing out_fd
+    bool cancelled = false;
 };
 
 // Copy `size` bytes from the current offsets: in-kernel (copy_file_range,
-// then sendfile) where the filesystems allow it, read/write otherwise.
-CopyOutcome copy_bytes(int in, int out, std::uint64_t size) {
+// then sendfile) where the filesystems allow it, read/write otherwise. A
+// cancelled request stops it between chunks.
+CopyOutcome copy_bytes(int in, int out, std::uint64_t size, const FetchRequest& req) {
     enum class Method { copy_range, sendfile, read_write } method = Method::copy_range;
     CopyOutcome outcome;
     std::vector<char> buffer;
     WriteBehind write_behind(out);
     while (outcome.copied < size) {
+        if (req.is_cancelled()) {
+            outcome.cancelled = true;
+            return outcome;
+        }
         // Chunks of a few MiB, so write-back starts while the copy goes on.
         std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size - outcome.copied, 8u << 20));
         ssize_t n = 0;
@@ -158,8 +164,9 @@ private:
             return fail(FetchStatus::too_large, "origin file is " + std::to_string(size) +
                                                     " bytes, over the limit of " + std::to_string(req.max_size));
 
-        CopyOutcome copy = copy_bytes(file.get(), out_fd, size);
+        CopyOutcome copy = copy_bytes(file.get(), out_fd, size, req);
         result.bytes = copy.copied;
+        if (copy.cancelled) return fail(FetchStatus::local_error, std::string(kFetchCancelled));
         if (copy.error != 0 && copy.write_side)
             return fail(FetchStatus::local_error,
                         std::string("writing the temporary file failed: ") + std::strerror(copy.error));

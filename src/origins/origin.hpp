@@ -1,6 +1,7 @@
 #pragma once
 // An origin is where files come from: an HTTP(S) base URL, a private S3
 // bucket, or a local directory. The fill engine does not know which.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -22,19 +23,27 @@ struct FetchRequest {
     std::string key;          // decoded origin name, case as the client gave it, may contain '/'
     Validators validators;    // empty: unconditional GET
     std::uint64_t max_size = 0;  // 0: no limit; larger bodies are refused (FetchStatus::too_large)
+    // When set and it turns true, the fetch gives up within about a second,
+    // even while the origin sends nothing: FetchStatus::local_error, kFetchCancelled.
+    const std::atomic<bool>* cancelled = nullptr;
+
+    bool is_cancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
 };
 
+inline constexpr std::string_view kFetchCancelled = "fetch cancelled";
+
 enum class FetchStatus {
-    ok,                // body written, length checked against Content-Length
+    ok,                // the whole, unencoded file written, its length checked against Content-Length
     not_modified,      // 304: the cached copy is still good; nothing written
     not_found,         // 404 (or 403 from a public bucket for a missing key; see message)
     refused,           // 401/403: credentials or signature refused
     too_large,         // over max_size (by Content-Length or by bytes received)
-    origin_error,      // any other non-2xx status (5xx included)
+    origin_error,      // any other answer that is not the file: a status other than 200 (5xx, 206, 204...),
+                       // Content-Range or Content-Encoding on a 200, invalid framing
     timeout,           // connect or transfer timed out
     connection_error,  // refused, reset, DNS, TLS
     short_body,        // fewer bytes than Content-Length
-    local_error,       // writing the temporary file failed
+    local_error,       // writing the temporary file failed, or the fetch was cancelled
 };
 
 struct FetchResult {

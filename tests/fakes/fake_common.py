@@ -78,13 +78,16 @@ class LoggingHandler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass  # keep stdout to one line per request
 
-    def send_simple(self, status, body=b"", content_type="text/plain", extra_headers=None):
+    def send_head(self, status, headers):
+        """Status line and `headers`, a list of (name, value) pairs: a name may repeat."""
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (extra_headers or {}).items():
+        for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
+
+    def send_simple(self, status, body=b"", content_type="text/plain", extra_headers=None):
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        self.send_head(status, headers + list((extra_headers or {}).items()))
         if self.command != "HEAD":
             self.wfile.write(body)
 

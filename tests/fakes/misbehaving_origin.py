@@ -10,13 +10,28 @@ names a file under --root:
   /short/<name>?missing=1000              Content-Length `missing` bytes over the body, then close
   /notfound/<name>                        404
   /nolength/<name>                        the file without Content-Length, ended by closing
-  /redirect/<name>                        302 to /<name>
+  /redirect/<name>                        302 to /<name> (so /redirect/partial/<name> ends in a 206)
+  /stall/<name>                           the first KB of the body, then silence for a minute
   /<name>                                 the file, with ETag/Last-Modified and conditional GET
+
+Answers that are not the whole, unencoded file, though they look like success:
+
+  /partial/<name>                         206 Partial Content: the first half, with Content-Range
+  /ranged200/<name>                       200 with the first half and a Content-Range (a mislabelled part)
+  /file-status/<code>/<name>              the file under 2xx status <code> (202, 203); none for 204, 205
+  /encoded/<name>                         the file gzipped, with Content-Encoding: gzip (as S3 sends
+                                          objects stored that way, asked or not)
+  /twolengths/<name>                      two Content-Length lines: one 10 over, then the right one
+  /lengthlist/<name>                      one Content-Length line "N, N+10"
+  /samelengths/<name>                     one Content-Length line "N, N" (RFC 9110 §8.6 allows it)
+  /badlength/<name>                       Content-Length: -N (libcurl 7.88 refuses this one itself)
+  /cl-and-te/<name>                       Content-Length and Transfer-Encoding: chunked, body chunked
 
 Usage: misbehaving_origin.py --port N --root DIR
 Every request is logged to stdout as "METHOD TARGET STATUS".
 """
 
+import gzip
 import os
 import socket
 import struct
@@ -26,7 +41,9 @@ import time
 sys.dont_write_bytecode = True  # keep tests/fakes free of __pycache__
 import fake_common  # noqa: E402
 
-BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect")
+BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
+              "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
+              "badlength", "cl-and-te")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -52,6 +69,10 @@ class Handler(fake_common.LoggingHandler):
         if behaviour == "redirect":
             self.send_simple(302, b"", extra_headers={"Location": "/" + rest})
             return
+        status = 200
+        if behaviour == "file-status":
+            code, _, rest = rest.partition("/")
+            status = int(code) if code.isdigit() else 400
         file_path = fake_common.resolve_under(self.server.args.root, rest)
         if behaviour == "plain":
             self.serve_file(file_path, lambda: self.send_simple(404, b"not found\n"))
@@ -69,6 +90,10 @@ class Handler(fake_common.LoggingHandler):
             self.send_short(body, int(query.get("missing", max(1, len(body)))))
         elif behaviour == "nolength":
             self.send_until_close(body)
+        elif behaviour == "stall":
+            self.send_then_stall(body)
+        else:
+            self.send_not_the_file(behaviour, status, body)
 
     def start_body(self, announced_length):
         self.send_response(200)
@@ -107,6 +132,48 @@ class Handler(fake_common.LoggingHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading, as a size limit does
+        self.close_connection = True
+
+    def send_then_stall(self, body):
+        self.start_body(len(body))
+        self.wfile.write(body[:1024])
+        self.wfile.flush()
+        time.sleep(60)
+        self.close_connection = True
+
+    def send_not_the_file(self, behaviour, status, body):
+        """The success-looking answers listed in the docstring."""
+        size = len(body)
+        half = body[: size // 2]
+        headers = [("Content-Type", "application/octet-stream")]
+        if behaviour in ("partial", "ranged200"):
+            status = 206 if behaviour == "partial" else 200
+            headers += [("Content-Range", "bytes 0-%d/%d" % (len(half) - 1, size)),
+                        ("Content-Length", str(len(half)))]
+            body = half
+        elif behaviour == "file-status" and status in (204, 205):
+            # RFC 9110 §15.3.5, §15.3.6: no content; 205 may say so with Content-Length: 0.
+            headers += [("Content-Length", "0")] if status == 205 else []
+            body = b""
+        elif behaviour == "encoded":
+            body = gzip.compress(body)
+            headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]
+        elif behaviour == "twolengths":
+            headers += [("Content-Length", str(size + 10)), ("Content-Length", str(size))]
+        elif behaviour == "lengthlist":
+            headers += [("Content-Length", "%d, %d" % (size, size + 10))]
+        elif behaviour == "samelengths":
+            headers += [("Content-Length", "%d, %d" % (size, size))]
+        elif behaviour == "badlength":
+            headers += [("Content-Length", "-%d" % size)]
+        elif behaviour == "cl-and-te":
+            headers += [("Content-Length", str(size)), ("Transfer-Encoding", "chunked")]
+            body = b"%x\r\n%s\r\n0\r\n\r\n" % (size, body) if size else b"0\r\n\r\n"
+        else:
+            headers += [("Content-Length", str(size))]
+        self.send_head(status, headers)
+        self.wfile.write(body)
+        # Whatever the client made of the framing, this connection has said all it can.
         self.close_connection = True
 
     def send_short(self, body, missing):

@@ -1,6 +1,7 @@
 // The real binary against an origin that misbehaves on purpose
 // (tests/fakes/misbehaving_origin.py): failures are reported in error_msg and
-// leave nothing cached; kill -9 in the middle of a fill leaves nothing served.
+// leave nothing cached; kill -9 in the middle of a fill leaves nothing served,
+// and SIGTERM in the middle of a stalled one ends it at once.
 #include <gtest/gtest.h>
 
 #include "fill_support.hpp"
@@ -72,6 +73,30 @@ TEST_F(FillFailures, AFullQueueStillRedirectsToTheOrigin) {
     }
     // One fill runs, one more waits: the others found no room.
     EXPECT_EQ(verify(server.port(), "d.bin")["state"], "queue_full");
+}
+
+// A fill waiting on an origin that sends nothing must not hold up the exit
+// until curl's low-speed timeout: SIGTERM cancels it, and it leaves nothing.
+TEST_F(FillFailures, SigtermDuringAStalledFillExitsPromptly) {
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url() + "/stall"});
+    EXPECT_EQ(verify(server.port(), "file.bin")["state"], "filling");
+    // The fake sends the first KB, then nothing for a minute.
+    ASSERT_TRUE(ct_test::eventually(
+        [&] {
+            auto temps = temp_files(cache.path());
+            std::error_code ec;
+            return !temps.empty() && fs::file_size(temps.front(), ec) > 0;
+        },
+        10s))
+        << server_log(server);
+    const auto signalled = std::chrono::steady_clock::now();
+    auto status = server.process().stop(SIGTERM, 3s);
+    const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+    ASSERT_TRUE(status) << "still running 3 s after SIGTERM\n" << server_log(server);
+    EXPECT_EQ(*status, 0) << server_log(server);
+    EXPECT_LT(took, 3.0);
+    EXPECT_TRUE(temp_files(cache.path()).empty());
+    EXPECT_FALSE(fs::exists(cache / "file.bin"));
 }
 
 TEST_F(FillFailures, KilledMidFillServesNoPartialFileAndRefillsAfterRestart) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "http/http_date.hpp"
 #include "origin_test_support.hpp"
 
@@ -119,6 +121,17 @@ TEST_F(FileOrigin, ChangedFileIsCopiedAgain) {
     EXPECT_EQ(got.result.status, FetchStatus::ok);
     EXPECT_EQ(got.body, "episode one, re-edited");
     EXPECT_NE(got.result.etag, first.result.etag);
+}
+
+TEST_F(FileOrigin, CancelledFetchCopiesNothing) {
+    std::atomic<bool> cancelled{true};
+    FetchRequest req;
+    req.key = "a.bin";
+    req.cancelled = &cancelled;
+    Fetched got = fetch_to_file(*origin_, req);
+    EXPECT_EQ(got.result.status, FetchStatus::local_error);
+    EXPECT_EQ(got.result.message, cache_tier::origins::kFetchCancelled);
+    EXPECT_EQ(got.body.size(), 0u);
 }
 
 TEST_F(FileOrigin, OversizeIsRefusedBeforeCopying) {

@@ -127,6 +127,18 @@ TEST_F(HttpOriginNginx, WorkerThreadsFetchAtTheSameTime) {
     EXPECT_EQ(ok.load(), 12);
 }
 
+// Only the file as it is may be cached: the origin is asked for no content coding.
+TEST(HttpOrigin, AsksForTheFileUnencoded) {
+    ct_test::TempDir root, logs;
+    readable_by_nginx_workers(root.path());
+    ct_test::write_file(root / "small.txt", "hello");
+    ct_test::Nginx nginx(root.path(), "access_log " + (logs.path() / "encodings.log").string() + " encodings;",
+                         "log_format encodings '$request [$http_accept_encoding]';");
+    auto origin = make_origin(options_for(nginx.base_url()));
+    ASSERT_EQ(fetch_to_file(*origin, "small.txt").result.status, FetchStatus::ok);
+    EXPECT_EQ(ct_test::read_file(logs / "encodings.log"), "GET /small.txt HTTP/1.1 [identity]\n");
+}
+
 TEST(HttpOrigin, NothingListeningIsAConnectionError) {
     auto origin = make_origin(options_for("http://127.0.0.1:" + std::to_string(ct_test::free_port())));
     Fetched got = fetch_to_file(*origin, "a.bin");
@@ -231,6 +243,62 @@ TEST_F(HttpOriginMisbehaving, BodyEndedByCloseIsComplete) {
     Fetched got = fetch("nolength/a.bin");
     EXPECT_EQ(got.result.status, FetchStatus::ok) << got.result.message;
     EXPECT_EQ(got.body.size(), 1u << 20);
+}
+
+// Answers that look like success but are not the whole, unencoded file are
+// refused before any of their body lands in the file.
+TEST_F(HttpOriginMisbehaving, AnswersThatAreNotTheFileWriteNothing) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"partial/a.bin", "origin answered 206 Partial Content; only a 200 with the whole file is cached"},
+        {"redirect/partial/a.bin", "origin answered 206 Partial Content; only a 200 with the whole file is cached"},
+        {"file-status/204/a.bin", "origin answered 204 No Content; only a 200 with the whole file is cached"},
+        {"ranged200/a.bin", "origin answered 200 with Content-Range: bytes 0-524287/1048576; a part of the file "
+                            "is not the file"},
+        {"encoded/a.bin", "origin sent the file with Content-Encoding: gzip; cache-tier stores files only as they "
+                          "are, unencoded"},
+        {"twolengths/a.bin", "origin sent conflicting Content-Length values (1048586, 1048576): invalid framing "
+                             "(RFC 9112 §6.3)"},
+        {"lengthlist/a.bin", "origin sent conflicting Content-Length values (1048576, 1048586): invalid framing "
+                             "(RFC 9112 §6.3)"},
+        {"cl-and-te/a.bin", "origin sent both Content-Length and Transfer-Encoding: invalid framing (RFC 9112 §6.3)"},
+        // libcurl refuses this one before cache-tier sees the head.
+        {"badlength/a.bin", "origin sent an invalid response: Invalid Content-Length: value"},
+    };
+    for (const auto& [key, message] : cases) {
+        Fetched got = fetch(key);
+        EXPECT_EQ(got.result.status, FetchStatus::origin_error) << key;
+        EXPECT_EQ(got.result.message, message) << key;
+        EXPECT_EQ(got.result.bytes, 0u) << key;
+        EXPECT_EQ(got.body.size(), 0u) << key;
+    }
+}
+
+// RFC 9110 §8.6: a list of one length repeated is that length.
+TEST_F(HttpOriginMisbehaving, RepeatedIdenticalLengthIsTheFile) {
+    Fetched got = fetch("samelengths/a.bin");
+    EXPECT_EQ(got.result.status, FetchStatus::ok) << got.result.message;
+    EXPECT_TRUE(same_bytes(got.body, ct_test::read_file(root_ / "a.bin")));
+}
+
+// The fake sends a KB, then nothing: only the cancel flag can end the fetch
+// before the low-speed timeout (5 s here).
+TEST_F(HttpOriginMisbehaving, CancelledFetchEndsWhileTheOriginSendsNothing) {
+    std::atomic<bool> cancelled{false};
+    FetchRequest req;
+    req.key = "stall/a.bin";
+    req.cancelled = &cancelled;
+    auto o = origin();
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(500ms);
+        cancelled = true;
+    });
+    const auto started = std::chrono::steady_clock::now();
+    Fetched got = fetch_to_file(*o, req);
+    const auto took = std::chrono::steady_clock::now() - started;
+    canceller.join();
+    EXPECT_EQ(got.result.status, FetchStatus::local_error);
+    EXPECT_EQ(got.result.message, cache_tier::origins::kFetchCancelled);
+    EXPECT_LT(took, 3s);  // curl calls back about once a second
 }
 
 TEST_F(HttpOriginMisbehaving, RedirectsAreFollowed) {

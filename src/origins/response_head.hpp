@@ -1,0 +1,48 @@
+#pragma once
+// What an origin's response head says, and whether its body is the file.
+//
+// Only a complete, unencoded representation of the whole file may be cached.
+// whole_file_length() decides that from the head alone, before any of the
+// body is kept: a pure function, so each rule is tested without a network.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cache_tier::origins::detail {
+
+// The fields of one response head that the origins use. The fields that say
+// what the body is keep one entry per header line, as they came: a repeat is
+// how conflicting framing shows.
+struct ResponseHead {
+    long status = 0;     // 0: no valid status line
+    std::string reason;  // "" over HTTP/2, which has none
+    std::string etag;
+    std::string last_modified;
+    std::vector<std::string> content_length;
+    std::vector<std::string> content_encoding;
+    std::vector<std::string> transfer_encoding;
+    std::vector<std::string> content_range;
+
+    bool success() const { return status >= 200 && status < 300; }
+};
+
+// A head begun by a status line ("HTTP/1.1 503 Service Unavailable\r\n").
+ResponseHead parse_status_line(std::string_view line);
+
+// Records a field line ("Content-Length: 10\r\n") that matters to the origins.
+void add_field(ResponseHead& head, std::string_view line);
+
+// "503 Service Unavailable", or "503" without a reason phrase.
+std::string status_text(const ResponseHead& head);
+
+// For a 2xx head: the length Content-Length announces for the whole file
+// (nullopt: none; the chunking or the closed connection ends the body), or
+// an Error whose message says in one line why the body is not the whole,
+// unencoded file.
+Result<std::optional<std::uint64_t>> whole_file_length(const ResponseHead& head);
+
+}  // namespace cache_tier::origins::detail

@@ -1,0 +1,112 @@
+// The real binary against answers that look like success but are not the
+// whole, unencoded file (tests/fakes/misbehaving_origin.py): a part (206, or a
+// 200 with Content-Range), another 2xx, an encoded body, broken framing. Each
+// fill fails with an error_msg naming the problem, and nothing is cached.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <memory>
+#include <ostream>
+
+#include "fill_support.hpp"
+
+namespace fill_it {
+namespace {
+
+using ct_test::CacheTierServer;
+using ct_test::TempDir;
+
+struct NotTheFile {
+    std::string name;      // the first segments pick the fake's behaviour
+    std::string expected;  // part of the error_msg
+};
+
+std::ostream& operator<<(std::ostream& out, const NotTheFile& c) { return out << c.name; }
+
+// Regular files of the cache directory outside cache-tier's own state.
+std::vector<fs::path> cached_files(const fs::path& cache_dir) {
+    std::vector<fs::path> found;
+    for (auto it = fs::recursive_directory_iterator(cache_dir); it != fs::recursive_directory_iterator(); ++it) {
+        if (it->path().filename() == ".cache-tier") it.disable_recursion_pending();
+        else if (it->is_regular_file()) found.push_back(it->path());
+    }
+    return found;
+}
+
+// One fake and one server for all cases: each case asks for its own name.
+class OriginAnswers : public ::testing::TestWithParam<NotTheFile> {
+protected:
+    static void SetUpTestSuite() {
+        origin_ = std::make_unique<TempDir>();
+        cache_ = std::make_unique<TempDir>();
+        ct_test::write_file(*origin_ / "file.bin", ct_test::random_bytes(200000, 5));
+        fake_ = std::make_unique<FakeOrigin>("misbehaving_origin.py", origin_->path());
+        server_ = std::make_unique<CacheTierServer>(cache_->path(),
+                                                    std::vector<std::string>{"--origin", fake_->base_url()});
+    }
+    static void TearDownTestSuite() {
+        server_.reset();
+        fake_.reset();
+        cache_.reset();
+        origin_.reset();
+    }
+
+    static inline std::unique_ptr<TempDir> origin_;
+    static inline std::unique_ptr<TempDir> cache_;
+    static inline std::unique_ptr<FakeOrigin> fake_;
+    static inline std::unique_ptr<CacheTierServer> server_;
+};
+
+TEST_P(OriginAnswers, FillFailsSayingWhyAndCachesNothing) {
+    const auto& [name, expected] = GetParam();
+    ASSERT_TRUE(eventually_state(server_->port(), name, "failed", 10s)) << name << "\n" << server_log(*server_);
+    auto json = verify(server_->port(), name);
+    EXPECT_EQ(json["available"], false);
+    EXPECT_EQ(json["error"], true);
+    ASSERT_TRUE(json["error_msg"].is_string()) << json.dump();
+    EXPECT_NE(json["error_msg"].get<std::string>().find(expected), std::string::npos) << json.dump();
+    EXPECT_TRUE(cached_files(cache_->path()).empty());
+    auto served = ct_test::http_get(server_->port(), "/static/files_cache/" + name);
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 404);
+    EXPECT_TRUE(temp_files(cache_->path()).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    NotTheWholeFile, OriginAnswers,
+    ::testing::Values(
+        NotTheFile{"partial/file.bin", "origin answered 206 Partial Content; only a 200 with the whole file"},
+        NotTheFile{"redirect/partial/file.bin", "origin answered 206 Partial Content"},
+        NotTheFile{"ranged200/file.bin", "Content-Range"},
+        NotTheFile{"file-status/202/file.bin", "origin answered 202 Accepted"},
+        NotTheFile{"file-status/203/file.bin", "origin answered 203 Non-Authoritative Information"},
+        NotTheFile{"file-status/204/file.bin", "origin answered 204 No Content"},
+        NotTheFile{"file-status/205/file.bin", "origin answered 205 Reset Content"},
+        NotTheFile{"encoded/file.bin",
+                   "origin sent the file with Content-Encoding: gzip; cache-tier stores files only as they are"},
+        NotTheFile{"twolengths/file.bin", "conflicting Content-Length values (200010, 200000)"},
+        NotTheFile{"lengthlist/file.bin", "conflicting Content-Length values (200000, 200010)"},
+        NotTheFile{"badlength/file.bin", "origin sent an invalid response: Invalid Content-Length"},
+        NotTheFile{"cl-and-te/file.bin", "both Content-Length and Transfer-Encoding"}),
+    [](const auto& info) {
+        std::string name = info.param.name.substr(0, info.param.name.rfind('/'));
+        for (char& c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+        return name;
+    });
+
+// RFC 9110 §8.6: a list of one length repeated is that length.
+TEST(OriginAnswersAccepted, RepeatedIdenticalContentLengthIsTheFile) {
+    TempDir origin, cache;
+    const std::string body = ct_test::random_bytes(200000, 6);
+    ct_test::write_file(origin / "file.bin", body);
+    FakeOrigin fake("misbehaving_origin.py", origin.path());
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url()});
+    ASSERT_TRUE(eventually_state(server.port(), "samelengths/file.bin", "cached", 10s)) << server_log(server);
+    auto served = ct_test::http_get(server.port(), "/static/files_cache/samelengths/file.bin");
+    ASSERT_TRUE(served);
+    EXPECT_TRUE(served->body == body);
+}
+
+}  // namespace
+}  // namespace fill_it

@@ -1,0 +1,130 @@
+// whole_file_length: from a response head alone, is the body the whole,
+// unencoded file, and how long? Heads are built from raw lines, as curl hands
+// them over.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "origins/response_head.hpp"
+
+namespace {
+
+using cache_tier::origins::detail::add_field;
+using cache_tier::origins::detail::parse_status_line;
+using cache_tier::origins::detail::ResponseHead;
+using cache_tier::origins::detail::whole_file_length;
+
+ResponseHead head_of(std::initializer_list<std::string> lines) {
+    auto line = lines.begin();
+    ResponseHead head = parse_status_line(*line + "\r\n");
+    for (++line; line != lines.end(); ++line) add_field(head, *line + "\r\n");
+    return head;
+}
+
+// The refusal's message, or "" when the head is the whole file.
+std::string refusal(const ResponseHead& head) {
+    auto length = whole_file_length(head);
+    return length ? "" : length.error().message;
+}
+
+TEST(ResponseHead, StatusLineAndFieldsAreParsed) {
+    ResponseHead head = head_of({"HTTP/1.1 206 Partial Content", "etag:  \"abc\" ", "Last-Modified: Tue, 01 Dec 2026",
+                                 "content-length: 5", "Content-Encoding: gzip", "X-Other: 1"});
+    EXPECT_EQ(head.status, 206);
+    EXPECT_EQ(head.reason, "Partial Content");
+    EXPECT_EQ(head.etag, "\"abc\"");
+    EXPECT_EQ(head.last_modified, "Tue, 01 Dec 2026");
+    EXPECT_EQ(head.content_length, std::vector<std::string>{"5"});
+    EXPECT_EQ(head.content_encoding, std::vector<std::string>{"gzip"});
+    EXPECT_EQ(parse_status_line("HTTP/2 200 \r\n").reason, "");  // HTTP/2 has no reason phrase
+}
+
+TEST(WholeFile, A200IsTheFileWithItsLength) {
+    auto length = whole_file_length(head_of({"HTTP/1.1 200 OK", "Content-Length: 1234"}));
+    ASSERT_TRUE(length) << length.error().message;
+    EXPECT_EQ(*length, 1234u);
+}
+
+TEST(WholeFile, A200WithoutLengthIsTheFileEndedByChunkingOrClose) {
+    auto chunked = whole_file_length(head_of({"HTTP/1.1 200 OK", "Transfer-Encoding: chunked"}));
+    ASSERT_TRUE(chunked);
+    EXPECT_FALSE(*chunked);
+    auto closed = whole_file_length(head_of({"HTTP/1.0 200 OK"}));
+    ASSERT_TRUE(closed);
+    EXPECT_FALSE(*closed);
+}
+
+// RFC 9110 §15.3: only a 200 is the file as it is, whole.
+class OtherSuccess : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OtherSuccess, IsNotTheFile) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 " + GetParam(), "Content-Length: 10"})),
+              "origin answered " + GetParam() + "; only a 200 with the whole file is cached");
+}
+
+INSTANTIATE_TEST_SUITE_P(WholeFile, OtherSuccess,
+                         ::testing::Values("201 Created", "202 Accepted", "203 Non-Authoritative Information",
+                                           "204 No Content", "205 Reset Content", "206 Partial Content",
+                                           "226 IM Used"));
+
+TEST(WholeFile, StatusWithoutReasonIsNamedByNumber) {
+    EXPECT_EQ(refusal(head_of({"HTTP/2 206"})), "origin answered 206; only a 200 with the whole file is cached");
+}
+
+TEST(WholeFile, A200WithContentRangeIsAPart) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Range: bytes 0-9/20", "Content-Length: 10"})),
+              "origin answered 200 with Content-Range: bytes 0-9/20; a part of the file is not the file");
+}
+
+TEST(WholeFile, ContentEncodingIsRefused) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: gzip", "Content-Length: 10"})),
+              "origin sent the file with Content-Encoding: gzip; cache-tier stores files only as they are, unencoded");
+    EXPECT_NE(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: identity, br"})), "");
+    EXPECT_NE(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: GZIP,identity"})), "");
+    // Two lines are one list (RFC 9110 §5.3).
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: identity", "Content-Encoding: deflate"})),
+              "origin sent the file with Content-Encoding: identity, deflate; cache-tier stores files only as they "
+              "are, unencoded");
+}
+
+// RFC 9110 §8.4: identity is no coding at all.
+TEST(WholeFile, IdentityOrAnEmptyListIsNoEncoding) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: identity"})), "");
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: Identity , ,identity"})), "");
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Encoding: "})), "");
+}
+
+// RFC 9110 §8.6: a list of one value repeated is that value.
+TEST(WholeFile, RepeatedIdenticalLengthsAreOneLength) {
+    for (const auto& head : {head_of({"HTTP/1.1 200 OK", "Content-Length: 10, 10"}),
+                             head_of({"HTTP/1.1 200 OK", "Content-Length: 10", "Content-Length: 10"})}) {
+        auto length = whole_file_length(head);
+        ASSERT_TRUE(length) << length.error().message;
+        EXPECT_EQ(*length, 10u);
+    }
+}
+
+// RFC 9112 §6.3: conflicting or malformed lengths are invalid framing.
+TEST(WholeFile, ConflictingLengthsAreInvalidFraming) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Length: 10, 20"})),
+              "origin sent conflicting Content-Length values (10, 20): invalid framing (RFC 9112 §6.3)");
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Length: 20", "Content-Length: 10"})),
+              "origin sent conflicting Content-Length values (20, 10): invalid framing (RFC 9112 §6.3)");
+}
+
+TEST(WholeFile, MalformedLengthsAreInvalidFraming) {
+    for (const char* value : {"abc", "+10", "-1", "10 bytes", "0x10", "99999999999999999999999", "10, x"})
+        EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", std::string("Content-Length: ") + value})),
+                  std::string("origin sent an invalid Content-Length (") + value +
+                      "): invalid framing (RFC 9112 §6.3)");
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Length: "})),
+              "origin sent an empty Content-Length: invalid framing (RFC 9112 §6.3)");
+}
+
+TEST(WholeFile, LengthWithTransferEncodingIsInvalidFraming) {
+    EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Length: 10", "Transfer-Encoding: chunked"})),
+              "origin sent both Content-Length and Transfer-Encoding: invalid framing (RFC 9112 §6.3)");
+}
+
+}  // namespace
