@@ -5,7 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh"
+# Only the binary: a newcomer sees it running without waiting for the tests to build.
+"$ROOT/scripts/build.sh" cache-tier
 
 CACHE_DIR="${CACHE_DIR:-$ROOT/build/demo-cache}"
 LISTEN="${LISTEN:-127.0.0.1:8080}"

@@ -9,6 +9,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   pybind11-dev python3-dev python3-botocore
   nginx-light wrk curl
+  lintian
 )
 
 missing=()
