@@ -1,17 +1,11 @@
 #include "http/response.hpp"
 
-#include <unistd.h>
-
 #include <string>
 
 #include "http/number.hpp"
 #include "http/status.hpp"
 
 namespace cache_tier::http {
-
-OpenFile::~OpenFile() {
-    if (fd >= 0) ::close(fd);
-}
 
 namespace {
 

@@ -9,12 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/unique_fd.hpp"
+
 namespace cache_tier::http {
 
 // A file opened for serving. Shared, so a response in flight keeps the
 // descriptor open even if the file cache drops or replaces the entry.
 struct OpenFile {
-    int fd = -1;
+    UniqueFd fd;
     std::uint64_t size = 0;
     // Seconds since the epoch: the file's modification time, or the Date of
     // the responses if that is earlier (RFC 9110 §8.8.2.1). Conditionals
@@ -23,10 +25,6 @@ struct OpenFile {
     std::string etag;           // quoted strong validator, e.g. "\"5f2a-1000\""
     std::string last_modified;  // IMF-fixdate of mtime
     std::string_view content_type;
-    OpenFile() = default;
-    OpenFile(const OpenFile&) = delete;
-    OpenFile& operator=(const OpenFile&) = delete;
-    ~OpenFile();
 };
 
 // Thrown by Response::add_header for a header that cannot go onto the wire as

@@ -57,7 +57,7 @@ fill::FileStatus ensure_servable(const store::Name& name, const RouteContext& ct
     // replaced since must not be called available: another thread's static
     // route would not find it. Such a name is looked at afresh.
     struct stat st {};
-    if (::fstat(copy->fd, &st) != 0 || st.st_nlink == 0) return ctx.fills->ensure(name);
+    if (::fstat(copy->fd.get(), &st) != 0 || st.st_nlink == 0) return ctx.fills->ensure(name);
     return ctx.fills->ensure(name, copy->size);
 }
 

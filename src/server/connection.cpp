@@ -238,7 +238,7 @@ bool Connection::write_some() {
         } else {
             off_t offset = static_cast<off_t>(response_.file_offset + body_sent_);
             std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(body_len - body_sent_, kSendfileChunk));
-            n = ::sendfile(fd_, response_.file->fd, &offset, count);
+            n = ::sendfile(fd_, response_.file->fd.get(), &offset, count);
             if (n > 0) body_sent_ += static_cast<std::uint64_t>(n);
             if (n == 0) {
                 // The file shrank under us (truncated by hand): the promised
@@ -270,33 +270,9 @@ void Connection::wait_writable() {
 }
 
 void Connection::finish_response() {
-    if (AccessLog* log = worker_.shared().access_log; log && phase_ != Phase::closed) {
-        const http::Request* req = parser_ ? &parser_->request() : nullptr;
-        std::string line;
-        line.reserve(256);
-        line += peer_;
-        line += " - - [";
-        line += worker_.clock().log_time();
-        line += "] \"";
-        if (req && !req->method_name.empty()) {
-            append_log_escaped(line, req->method_name);
-            line += ' ';
-            append_log_escaped(line, req->target);
-            line += req->version == 10 ? " HTTP/1.0" : " HTTP/1.1";
-        } else {
-            line += '-';  // the request line could not be parsed
-        }
-        line += "\" ";
-        http::append_decimal(line, static_cast<std::uint64_t>(response_.status));
-        line += ' ';
-        http::append_decimal(line, body_sent_);
-        line += " \"";
-        append_log_escaped(line, req ? req->referer : std::string_view{});
-        line += "\" \"";
-        append_log_escaped(line, req ? req->user_agent : std::string_view{});
-        line += "\"\n";
-        log->write(line);
-    }
+    if (AccessLog* log = worker_.shared().access_log; log && phase_ != Phase::closed)
+        log->write({peer_, worker_.clock().log_time(), parser_ ? &parser_->request() : nullptr, response_.status,
+                    body_sent_});
     parser_.reset();
     response_.file.reset();  // let the file cache drop the descriptor when it wants
     if (phase_ == Phase::closed) return close();

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "server/worker.hpp"
 
 namespace cache_tier::server {
@@ -23,7 +24,7 @@ namespace asio = boost::asio;
 namespace {
 
 // Resolve and bind the one listening socket all workers share.
-int bind_listener(const ServerOptions& o) {
+UniqueFd bind_listener(const ServerOptions& o) {
     std::string where = "listen " + o.host + ":" + std::to_string(o.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -34,23 +35,22 @@ int bind_listener(const ServerOptions& o) {
     int rc = ::getaddrinfo(o.host.empty() ? nullptr : o.host.c_str(), port.c_str(), &hints, &found);
     if (rc != 0) throw std::runtime_error(where + ": cannot resolve host: " + ::gai_strerror(rc));
     std::string error = "no address";
-    int fd = -1;
-    for (addrinfo* ai = found; ai && fd < 0; ai = ai->ai_next) {
-        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+    UniqueFd fd;
+    for (addrinfo* ai = found; ai && !fd; ai = ai->ai_next) {
+        fd.reset(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
             error = std::strerror(errno);
             continue;
         }
         int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd.get(), 4096) != 0) {
             error = std::strerror(errno);
-            ::close(fd);
-            fd = -1;
+            fd.reset();
         }
     }
     ::freeaddrinfo(found);
-    if (fd < 0) throw std::runtime_error(where + ": " + error);
+    if (!fd) throw std::runtime_error(where + ": " + error);
     return fd;
 }
 
@@ -72,7 +72,7 @@ struct Server::Impl {
     http::HandlerFactory handlers;
     std::unique_ptr<AccessLog> access_log;
     std::unique_ptr<SharedState> shared;
-    int listen_fd = -1;
+    UniqueFd listen_fd;
     asio::io_context signals_io{1};
     asio::signal_set signals{signals_io};
     std::vector<std::unique_ptr<Worker>> workers;
@@ -107,15 +107,12 @@ Server::Server(ServerOptions options, http::HandlerFactory handlers) : impl_(std
     impl_->listen_fd = bind_listener(impl_->options);
 }
 
-Server::~Server() {
-    impl_->workers.clear();
-    if (impl_->listen_fd >= 0) ::close(impl_->listen_fd);
-}
+Server::~Server() = default;
 
 std::uint16_t Server::port() const {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    ::getsockname(impl_->listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::getsockname(impl_->listen_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
     if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
     return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
@@ -124,7 +121,7 @@ void Server::run() {
     // A peer that disappears mid-sendfile must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
     for (unsigned i = 0; i < impl_->options.threads; ++i)
-        impl_->workers.push_back(std::make_unique<Worker>(*impl_->shared, impl_->handlers, impl_->listen_fd));
+        impl_->workers.push_back(std::make_unique<Worker>(*impl_->shared, impl_->handlers, impl_->listen_fd.get()));
     impl_->signals.add(SIGINT);
     impl_->signals.add(SIGTERM);
     impl_->signals.add(SIGHUP);

@@ -4,6 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "common/unique_fd.hpp"
 #include "http/status.hpp"
 #include "server/connection.hpp"
 
@@ -20,9 +24,11 @@ Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_f
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    int fd = ::dup(listen_fd);
-    acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    UniqueFd fd(::dup(listen_fd));
+    if (!fd) throw std::runtime_error(std::string("listening socket: ") + std::strerror(errno));
+    acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd.get(), ec);
     if (ec) throw std::runtime_error("listening socket: " + ec.message());
+    fd.release();  // the acceptor owns it now
     acceptor_.non_blocking(true, ec);
 }
 

@@ -19,10 +19,6 @@ namespace cache_tier::store {
 
 namespace {
 
-long long mtime_ns(const struct stat& st) {
-    return static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-}
-
 std::int64_t system_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -37,13 +33,12 @@ std::int64_t last_modified_as_sent(std::int64_t mtime, std::int64_t date) { retu
 
 FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after, std::size_t max_entries,
                      std::chrono::milliseconds idle_limit)
-    : revalidate_after_(revalidate_after), max_entries_(max_entries), idle_limit_(idle_limit), date_(system_seconds()) {
-    dir_fd_ = ::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd_ < 0) throw std::runtime_error("cache directory '" + cache_dir + "': " + std::strerror(errno));
-}
-
-FileCache::~FileCache() {
-    if (dir_fd_ >= 0) ::close(dir_fd_);
+    : dir_fd_(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+      revalidate_after_(revalidate_after),
+      max_entries_(max_entries),
+      idle_limit_(idle_limit),
+      date_(system_seconds()) {
+    if (!dir_fd_) throw std::runtime_error("cache directory '" + cache_dir + "': " + std::strerror(errno));
 }
 
 std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_name, OpenStatus& status) {
@@ -59,7 +54,7 @@ std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_nam
         // Still the same file at that name? (Fills and operators replace files by rename.)
         struct stat st {};
         std::string name(local_name);
-        if (::fstatat(dir_fd_, name.c_str(), &st, 0) == 0 && static_cast<unsigned long long>(st.st_dev) == e.dev &&
+        if (::fstatat(dir_fd_.get(), name.c_str(), &st, 0) == 0 && static_cast<unsigned long long>(st.st_dev) == e.dev &&
             static_cast<unsigned long long>(st.st_ino) == e.ino && mtime_ns(st) == e.mtime_ns &&
             static_cast<std::uint64_t>(st.st_size) == e.file->size) {
             e.checked = now;
@@ -91,15 +86,15 @@ bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::tim
     if (entry.file->mtime != last_modified_as_sent(entry.mtime, date_)) return false;
     // Unlinked: eviction, a purge, or a rename over it. Only the descriptor keeps its blocks allocated.
     struct stat st {};
-    return ::fstat(entry.file->fd, &st) == 0 && st.st_nlink > 0;
+    return ::fstat(entry.file->fd.get(), &st) == 0 && st.st_nlink > 0;
 }
 
 std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view local_name, Entry& entry,
                                                             OpenStatus& status) {
     std::string name(local_name);
-    int fd = open_beneath(dir_fd_, name);
-    if (fd < 0) {
-        int err = -fd;
+    const int opened = open_beneath(dir_fd_.get(), name);
+    if (opened < 0) {
+        const int err = -opened;
         switch (err) {
             case ENOENT:
             case ENOTDIR:
@@ -114,14 +109,14 @@ std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view loc
         }
         return nullptr;
     }
+    UniqueFd fd(opened);
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
         status = OpenStatus::not_found;  // directories, devices, FIFOs are never served
         return nullptr;
     }
     auto file = std::make_shared<http::OpenFile>();
-    file->fd = fd;
+    file->fd = std::move(fd);
     file->size = static_cast<std::uint64_t>(st.st_size);
     // Conditionals are judged against this time too, so they agree with the Last-Modified sent.
     file->mtime = last_modified_as_sent(st.st_mtim.tv_sec, date_);

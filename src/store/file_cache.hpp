@@ -12,9 +12,18 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <sys/stat.h>
+
+#include "common/unique_fd.hpp"
 #include "http/response.hpp"
 
 namespace cache_tier::store {
+
+// A file's modification time in nanoseconds since the epoch: with the device,
+// inode and size, what tells a file replaced at the same name from the one seen before.
+inline std::int64_t mtime_ns(const struct stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
 
 enum class OpenStatus {
     ok,
@@ -28,7 +37,6 @@ public:
     // Opens `cache_dir` once; every file is opened relative to it and never outside it.
     explicit FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after = std::chrono::seconds(1),
                        std::size_t max_entries = 4096, std::chrono::milliseconds idle_limit = std::chrono::seconds(5));
-    ~FileCache();
     FileCache(const FileCache&) = delete;
     FileCache& operator=(const FileCache&) = delete;
 
@@ -49,7 +57,7 @@ private:
         std::chrono::steady_clock::time_point checked;
         std::chrono::steady_clock::time_point used;
         unsigned long long dev = 0, ino = 0;
-        long long mtime_ns = 0;
+        std::int64_t mtime_ns = 0;
         std::int64_t mtime = 0;  // the file's own, in seconds; file->mtime is no later than the date
     };
     struct Hash {
@@ -59,7 +67,7 @@ private:
     std::shared_ptr<const http::OpenFile> open_fresh(std::string_view local_name, Entry& entry, OpenStatus& status);
     bool worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const;
 
-    int dir_fd_ = -1;
+    UniqueFd dir_fd_;
     std::chrono::milliseconds revalidate_after_;
     std::size_t max_entries_;
     std::chrono::milliseconds idle_limit_;

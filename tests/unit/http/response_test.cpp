@@ -139,7 +139,7 @@ TEST(OpenFile, DestructorClosesDescriptor) {
     ASSERT_GE(fd, 0);
     {
         OpenFile file;
-        file.fd = fd;
+        file.fd.reset(fd);
     }
     errno = 0;
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1);

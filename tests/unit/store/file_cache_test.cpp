@@ -90,7 +90,7 @@ TEST_F(FileCacheSweep, AResponseInFlightKeepsItsFileReadable) {
     std::filesystem::remove(dir_ / "a.txt");
     cache_.maintain(kDate, Clock::now() + 1h);
     char buf[64] = {};
-    ASSERT_EQ(::pread(in_flight->fd, buf, sizeof buf, 0), 16) << "the response's descriptor was closed";
+    ASSERT_EQ(::pread(in_flight->fd.get(), buf, sizeof buf, 0), 16) << "the response's descriptor was closed";
     EXPECT_EQ(std::string(buf, 16), "content of a.txt");
     EXPECT_EQ(cache_.open("a.txt", status), nullptr);
     EXPECT_EQ(status, OpenStatus::not_found);
@@ -131,6 +131,38 @@ TEST_F(FileCacheSweep, AModificationTimeBeforeTheDateIsTheFilesOwn) {
     a.reset();
     cache_.maintain(kDate + 1);
     EXPECT_FALSE(watched.expired()) << "a file whose Last-Modified does not change is kept";
+}
+
+// Descriptors this process holds, from /proc/self/fd.
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+}
+
+TEST_F(FileCacheSweep, WhatIsNotAFileIsNotFoundAndItsDescriptorNotKept) {
+    std::filesystem::create_directory(dir_ / "folder");
+    OpenStatus status;
+    const std::size_t before = open_descriptors();
+    EXPECT_EQ(cache_.open("folder", status), nullptr);
+    EXPECT_EQ(status, OpenStatus::not_found);
+    EXPECT_EQ(open_descriptors(), before);
+}
+
+TEST(FileCacheDirectory, AMissingCacheDirectorySaysWhich) {
+    try {
+        FileCache cache("/nonexistent-cache-dir");
+        FAIL() << "opened";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent-cache-dir"), std::string::npos) << e.what();
+    }
+}
+
+TEST(MtimeNs, KeepsTheNanoseconds) {
+    struct stat st {};
+    st.st_mtim.tv_sec = 1800000000;
+    st.st_mtim.tv_nsec = 123456789;
+    EXPECT_EQ(mtime_ns(st), 1800000000123456789);
 }
 
 }  // namespace
