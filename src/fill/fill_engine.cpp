@@ -179,8 +179,8 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
 
     spdlog::info("fill {}: {} from {}", req.key, attempt.conditional ? "revalidating" : "fetching", origin->describe());
     const auto started = clock.steady_now();
-    const TransferPaths paths{temp_dir, options.cache_dir / job.name.local};
-    FetchResult result = transfer(*origin, req, paths, slot);
+    const TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local};
+    FetchResult result = transfer(*origin, req, target, slot);
     const double seconds = std::chrono::duration<double>(clock.steady_now() - started).count();
     if (result.status == FetchStatus::too_large && cache_is_the_limit)
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting.limit());

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <string>
 
 #include "origins/origin.hpp"
 
@@ -27,16 +28,19 @@ private:
     std::atomic<bool> aborted_{false};
 };
 
-struct TransferPaths {
-    std::filesystem::path temp_dir;     // cache_dir/.cache-tier/tmp
-    std::filesystem::path destination;  // cache_dir/<local name>
+// Where a fill's file goes.
+struct TransferTarget {
+    std::filesystem::path temp_dir;  // cache_dir/.cache-tier/tmp
+    int cache_dir_fd = -1;           // the cache directory
+    std::string local_name;          // the copy's name beneath it
 };
 
-// Fetch `req` into a new temporary file in paths.temp_dir; on FetchStatus::ok
-// check the size, fsync and rename it over paths.destination (creating parent
-// folders). Any failure, local ones included, comes back as the FetchResult's
-// status and message, and leaves no temporary file behind.
-origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferPaths& paths,
+// Fetch `req` into a new temporary file in target.temp_dir; on FetchStatus::ok
+// check the size, fsync and place it at target.local_name beneath the cache
+// directory (creating folders, following no link). Any failure, local ones
+// included, comes back as the FetchResult's status and message, and leaves no
+// temporary file behind.
+origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferTarget& target,
                               AbortSlot& abort_slot);
 
 }  // namespace cache_tier::fill

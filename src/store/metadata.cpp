@@ -12,6 +12,7 @@
 
 #include "store/file_io.hpp"
 #include "store/layout.hpp"
+#include "store/temp_file.hpp"
 
 namespace cache_tier::store {
 
@@ -30,7 +31,6 @@ std::uint64_t fnv1a64(std::string_view text) {
     return h;
 }
 
-Error errno_error(const char* what, const fs::path& path) { return system_error(std::string(what) + " " + path.string()); }
 
 }  // namespace
 
@@ -133,26 +133,13 @@ Status MetadataStore::save(std::string_view local_name, const FileMeta& meta) co
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) return Error{"cannot create " + target.parent_path().string() + ": " + ec.message(), ec.value()};
-
-    // The temporary file lives in kTempDir, which is emptied at start: a crash
-    // between write and rename leaves nothing behind in the record folder.
-    std::string temp = (temp_dir_ / "meta-XXXXXX").string();
-    int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) return errno_error("cannot create", temp);
+    auto temp = TempFile::create(temp_dir_, "meta", 0644);
+    if (!temp) return temp.error();
     const std::string text = format_record(local_name, meta);
-    bool ok = write_all(fd, text.data(), text.size()) == 0 && ::fsync(fd) == 0;
-    Status status = ok ? Status() : Status(errno_error("cannot write", temp));
-    ::close(fd);
-    if (ok && ::rename(temp.c_str(), target.c_str()) != 0) {
-        ok = false;
-        status = errno_error("cannot rename into", target);
-    }
-    if (!ok) {
-        ::unlink(temp.c_str());
-        return status;
-    }
-    sync_directory(target.parent_path());
-    return {};
+    if (int error = write_all(temp->fd(), text.data(), text.size()); error != 0)
+        return system_error("cannot write " + temp->path(), error);
+    if (Status synced = temp->sync_and_close(); !synced) return synced;
+    return temp->place_at(target);
 }
 
 void MetadataStore::remove(std::string_view local_name) const {

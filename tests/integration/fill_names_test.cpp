@@ -111,5 +111,35 @@ TEST(FillNames, VerifyAndDownloadNeverOfferWhatStaticRefuses) {
     EXPECT_EQ(ct_test::read_file(outside / "secret.txt"), "not for the public");
 }
 
+TEST(FillNames, AFillNeverWritesThroughALinkOutOfTheCacheDirectory) {
+    TempDir origin, cache, outside;
+    ct_test::write_file(origin / "linked/new.mp3", "from the origin");
+    ct_test::write_file(origin / "leak.txt", "the origin's leak.txt");
+    ct_test::write_file(outside / "secret.txt", "not for the public");
+    fs::create_symlink(outside.path(), cache / "linked");
+    fs::create_symlink(outside / "secret.txt", cache / "leak.txt");
+    Nginx nginx(world_readable(origin.path()));
+    CacheTierServer server(cache.path(), {"--origin", nginx.base_url()});
+
+    // Through a linked folder: refused, with a reason, and nothing written outside.
+    ASSERT_TRUE(eventually_state(server.port(), "linked/new.mp3", "failed")) << server_log(server);
+    auto json = verify(server.port(), "linked/new.mp3");
+    EXPECT_NE(json["error_msg"].get<std::string>().find("cannot place 'linked/new.mp3' under the cache directory"),
+              std::string::npos)
+        << json.dump();
+    EXPECT_FALSE(fs::exists(outside / "new.mp3"));
+    EXPECT_TRUE(temp_files(cache.path()).empty());
+
+    // A link in the file's own place is replaced by the origin's file; its target is untouched.
+    ASSERT_TRUE(eventually_state(server.port(), "leak.txt", "cached")) << server_log(server);
+    EXPECT_FALSE(fs::is_symlink(cache / "leak.txt"));
+    EXPECT_EQ(ct_test::read_file(cache / "leak.txt"), "the origin's leak.txt");
+    EXPECT_EQ(ct_test::read_file(outside / "secret.txt"), "not for the public");
+    auto served = ct_test::http_get(server.port(), "/static/files_cache/leak.txt");
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 200);
+    EXPECT_EQ(served->body, "the origin's leak.txt");
+}
+
 }  // namespace
 }  // namespace fill_it
