@@ -17,11 +17,8 @@ public:
     Router(std::shared_ptr<const RouteOptions> options, const std::string& cache_dir, fill::FillEngine* fills)
         : keep_(std::move(options)), options_(*keep_), files_(cache_dir), fills_(fills) {}
 
-    void handle(const http::Request& req, http::Response& out) override {
-        route(req, out);
-        // §9.3.2: HEAD is GET without the content.
-        if (req.method == http::Method::head) out.omit_body = true;
-    }
+    // HEAD is answered as GET; the server core leaves the content out (RFC 9110 §9.3.2).
+    void handle(const http::Request& req, http::Response& out) override { route(req, out); }
 
     // Lets go of deleted and idle files' descriptors, so their disk space is freed.
     void tick(std::int64_t date) override { files_.maintain(date); }

@@ -171,6 +171,8 @@ void Connection::handle_request() {
         response_.reset();
         http::error_response(response_, 500, "internal error");
     }
+    // RFC 9110 §9.3.2: HEAD is GET without the content; the headers still say its length.
+    if (req.method == http::Method::head) response_.omit_body = true;
     // A body we did not read would be taken for the next request: close instead.
     if (!req.keep_alive || req.has_body || worker_.stopping()) response_.close = true;
     build_head(&req);

@@ -16,8 +16,10 @@ namespace cache_tier::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd)
-    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {
+Worker::Worker(SharedState& shared, http::HandlerFactory& handlers)
+    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {}
+
+Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd) : Worker(shared, handlers) {
     boost::system::error_code ec;
     // Every worker accepts on its own duplicate of one listening socket: the
     // port is bound once, so a second server on the same port fails cleanly.
@@ -35,7 +37,7 @@ Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_f
 Worker::~Worker() = default;
 
 void Worker::run() {
-    accept();
+    if (acceptor_.is_open()) accept();
     tick();
     for (;;) {
         try {
@@ -63,10 +65,12 @@ void Worker::accept() {
         if (shared_.connections.load(std::memory_order_relaxed) >= shared_.options.max_connections)
             reject(socket);
         else
-            std::make_shared<Connection>(*this, std::move(socket))->start();
+            serve(std::move(socket));
         accept();
     });
 }
+
+void Worker::serve(tcp::socket socket) { std::make_shared<Connection>(*this, std::move(socket))->start(); }
 
 void Worker::reject(tcp::socket& socket) {
     // Past max_connections: one canned answer, sent without waiting, then the connection goes.

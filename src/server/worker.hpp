@@ -28,11 +28,17 @@ struct SharedState {
 
 class Worker {
 public:
+    // Accepts on its own duplicate of `listen_fd`.
     Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd);
+    // Without a listening socket: connections come only through serve(). Tests
+    // build one and drive its io() on their own thread.
+    Worker(SharedState& shared, http::HandlerFactory& handlers);
     ~Worker();
 
     void run();             // on the worker's own thread
     void begin_shutdown();  // post()ed from the signal thread
+    // Serve a connected socket on this worker's loop (what accept does with each one).
+    void serve(boost::asio::ip::tcp::socket socket);
 
     boost::asio::io_context& io() { return io_; }
     SharedState& shared() { return shared_; }
