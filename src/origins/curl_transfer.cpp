@@ -70,9 +70,10 @@ bool accept_head(Transfer& transfer) {
     response.head_complete = true;
     if (!response.success()) return true;
     auto length = whole_file_length(response.head);
-    if (!length) {
+    Status storable = length ? may_store(response.head) : Status();
+    if (!length || !storable) {
         transfer.abort = Abort::not_the_file;
-        transfer.not_the_file = length.error().message;
+        transfer.not_the_file = length ? storable.error().message : length.error().message;
         return false;
     }
     response.content_length = *length;

@@ -113,6 +113,7 @@ void add_field(ResponseHead& head, std::string_view line) {
     else if (iequals(name, "Content-Encoding")) head.content_encoding.push_back(std::move(value));
     else if (iequals(name, "Transfer-Encoding")) head.transfer_encoding.push_back(std::move(value));
     else if (iequals(name, "Content-Range")) head.content_range.push_back(std::move(value));
+    else if (iequals(name, "Cache-Control")) head.cache_control.push_back(std::move(value));
 }
 
 std::string status_text(const ResponseHead& head) {
@@ -137,6 +138,19 @@ Result<Length> whole_file_length(const ResponseHead& head) {
         return Error{"origin sent the file with Content-Encoding: " + joined(head.content_encoding) +
                      "; cache-tier stores files only as they are, unencoded"};
     return announced_length(head);
+}
+
+Status may_store(const ResponseHead& head) {
+    // RFC 9111 §5.2.2.5 (no-store): a cache must not store any part of it;
+    // §5.2.2.7 (private): a shared cache, which cache-tier is, must not store
+    // it. Either may carry arguments ("private=\"Set-Cookie\"" restricts it to
+    // fields): only the unqualified form is about the body.
+    for (std::string_view directive : list_elements(head.cache_control)) {
+        if (iequals(directive, "no-store") || iequals(directive, "private"))
+            return Error{"origin marks the file Cache-Control: " + joined(head.cache_control) +
+                         "; a shared cache may not keep it (RFC 9111 §3)"};
+    }
+    return {};
 }
 
 }  // namespace cache_tier::origins::detail

@@ -26,6 +26,7 @@ struct ResponseHead {
     std::vector<std::string> content_encoding;
     std::vector<std::string> transfer_encoding;
     std::vector<std::string> content_range;
+    std::vector<std::string> cache_control;
 
     bool success() const { return status >= 200 && status < 300; }
 };
@@ -44,5 +45,9 @@ std::string status_text(const ResponseHead& head);
 // an Error whose message says in one line why the body is not the whole,
 // unencoded file.
 Result<std::optional<std::uint64_t>> whole_file_length(const ResponseHead& head);
+
+// Whether a shared cache may keep the response at all (RFC 9111 §3): not when
+// the origin says Cache-Control: no-store or private. The Error says which.
+Status may_store(const ResponseHead& head);
 
 }  // namespace cache_tier::origins::detail

@@ -26,6 +26,9 @@ Answers that are not the whole, unencoded file, though they look like success:
   /samelengths/<name>                     one Content-Length line "N, N" (RFC 9110 §8.6 allows it)
   /badlength/<name>                       Content-Length: -N (libcurl 7.88 refuses this one itself)
   /cl-and-te/<name>                       Content-Length and Transfer-Encoding: chunked, body chunked
+  /nostore/<name>                         the file with Cache-Control: no-store (no cache may keep it)
+  /private/<name>                         the file with Cache-Control: private, max-age=60 (no shared cache may)
+  /privatefield/<name>                    the file with Cache-Control: private="Set-Cookie" (storable)
 
 Usage: misbehaving_origin.py --port N --root DIR
 Every request is logged to stdout as "METHOD TARGET STATUS".
@@ -43,7 +46,7 @@ import fake_common  # noqa: E402
 
 BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
               "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
-              "badlength", "cl-and-te")
+              "badlength", "cl-and-te", "nostore", "private", "privatefield")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -166,6 +169,10 @@ class Handler(fake_common.LoggingHandler):
             headers += [("Content-Length", "%d, %d" % (size, size))]
         elif behaviour == "badlength":
             headers += [("Content-Length", "-%d" % size)]
+        elif behaviour in ("nostore", "private", "privatefield"):
+            value = {"nostore": "no-store", "private": "private, max-age=60",
+                     "privatefield": 'private="Set-Cookie", max-age=60'}[behaviour]
+            headers += [("Cache-Control", value), ("Content-Length", str(size))]
         elif behaviour == "cl-and-te":
             headers += [("Content-Length", str(size)), ("Transfer-Encoding", "chunked")]
             body = b"%x\r\n%s\r\n0\r\n\r\n" % (size, body) if size else b"0\r\n\r\n"

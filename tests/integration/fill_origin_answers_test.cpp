@@ -87,7 +87,9 @@ INSTANTIATE_TEST_SUITE_P(
         NotTheFile{"twolengths/file.bin", "conflicting Content-Length values (200010, 200000)"},
         NotTheFile{"lengthlist/file.bin", "conflicting Content-Length values (200000, 200010)"},
         NotTheFile{"badlength/file.bin", "origin sent an invalid response: Invalid Content-Length"},
-        NotTheFile{"cl-and-te/file.bin", "both Content-Length and Transfer-Encoding"}),
+        NotTheFile{"cl-and-te/file.bin", "both Content-Length and Transfer-Encoding"},
+        NotTheFile{"nostore/file.bin", "origin marks the file Cache-Control: no-store; a shared cache may not keep it"},
+        NotTheFile{"private/file.bin", "Cache-Control: private, max-age=60; a shared cache may not keep it"}),
     [](const auto& info) {
         std::string name = info.param.name.substr(0, info.param.name.rfind('/'));
         for (char& c : name)
@@ -95,18 +97,31 @@ INSTANTIATE_TEST_SUITE_P(
         return name;
     });
 
-// RFC 9110 §8.6: a list of one length repeated is that length.
-TEST(OriginAnswersAccepted, RepeatedIdenticalContentLengthIsTheFile) {
+// Answers that are the file after all, each for the rule's own reason.
+class OriginAnswersAccepted : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OriginAnswersAccepted, AreCachedWhole) {
+    const std::string name = GetParam();
     TempDir origin, cache;
     const std::string body = ct_test::random_bytes(200000, 6);
     ct_test::write_file(origin / "file.bin", body);
     FakeOrigin fake("misbehaving_origin.py", origin.path());
     CacheTierServer server(cache.path(), {"--origin", fake.base_url()});
-    ASSERT_TRUE(eventually_state(server.port(), "samelengths/file.bin", "cached", 10s)) << server_log(server);
-    auto served = ct_test::http_get(server.port(), "/static/files_cache/samelengths/file.bin");
+    ASSERT_TRUE(eventually_state(server.port(), name, "cached", 10s)) << server_log(server);
+    auto served = ct_test::http_get(server.port(), "/static/files_cache/" + name);
     ASSERT_TRUE(served);
     EXPECT_TRUE(served->body == body);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    TheWholeFile, OriginAnswersAccepted,
+    // RFC 9110 §8.6: a list of one length repeated is that length. RFC 9111
+    // §5.2.2.7: private with field names restricts those fields only.
+    ::testing::Values("samelengths/file.bin", "privatefield/file.bin"),
+    [](const auto& info) {
+        std::string name = std::string(info.param).substr(0, std::string(info.param).find('/'));
+        return name;
+    });
 
 }  // namespace
 }  // namespace fill_it

@@ -13,6 +13,7 @@ namespace {
 using cache_tier::origins::detail::add_field;
 using cache_tier::origins::detail::parse_status_line;
 using cache_tier::origins::detail::ResponseHead;
+using cache_tier::origins::detail::may_store;
 using cache_tier::origins::detail::whole_file_length;
 
 ResponseHead head_of(std::initializer_list<std::string> lines) {
@@ -125,6 +126,25 @@ TEST(WholeFile, MalformedLengthsAreInvalidFraming) {
 TEST(WholeFile, LengthWithTransferEncodingIsInvalidFraming) {
     EXPECT_EQ(refusal(head_of({"HTTP/1.1 200 OK", "Content-Length: 10", "Transfer-Encoding: chunked"})),
               "origin sent both Content-Length and Transfer-Encoding: invalid framing (RFC 9112 §6.3)");
+}
+
+// RFC 9111 §3: a shared cache keeps nothing marked no-store or (unqualified) private.
+TEST(MayStore, NoStoreAndPrivateAreRefusedWhateverTheCaseOrPlace) {
+    for (const char* value : {"no-store", "NO-STORE", "max-age=60, no-store", "private", "public, Private"}) {
+        auto status = may_store(head_of({"HTTP/1.1 200 OK", std::string("Cache-Control: ") + value}));
+        ASSERT_FALSE(status.ok()) << value;
+        EXPECT_EQ(status.error().message, std::string("origin marks the file Cache-Control: ") + value +
+                                              "; a shared cache may not keep it (RFC 9111 §3)");
+    }
+    // Directives on separate lines are one list (RFC 9110 §5.3).
+    EXPECT_FALSE(may_store(head_of({"HTTP/1.1 200 OK", "Cache-Control: max-age=60", "Cache-Control: no-store"})).ok());
+}
+
+TEST(MayStore, OtherDirectivesAndPrivateFieldsAreStorable) {
+    for (const char* value : {"public, max-age=86400", "no-cache", "private=\"Set-Cookie\"", "s-maxage=0", ""}) {
+        EXPECT_TRUE(may_store(head_of({"HTTP/1.1 200 OK", std::string("Cache-Control: ") + value})).ok()) << value;
+    }
+    EXPECT_TRUE(may_store(head_of({"HTTP/1.1 200 OK"})).ok());
 }
 
 }  // namespace
