@@ -68,8 +68,9 @@ TEST_F(FillFailures, AFullQueueStillRedirectsToTheOrigin) {
         EXPECT_EQ(response->header("Location"), fake.base_url() + "/slow/" + name);
         // The only worker must have taken a.bin before the others queue,
         // or the queue's one place would still hold it.
-        if (std::string(name) == "a.bin")
+        if (std::string(name) == "a.bin") {
             ASSERT_TRUE(ct_test::eventually([&] { return !temp_files(cache.path()).empty(); }, 10s));
+        }
     }
     // One fill runs, one more waits: the others found no room.
     EXPECT_EQ(verify(server.port(), "d.bin")["state"], "queue_full");

@@ -2,6 +2,8 @@
 // case-sensitive origin: local copies are lower-case and the origin is asked
 // with a client's spelling, so no spelling may damage a copy for everybody,
 // and /verify and /download call a file available exactly when /static serves it.
+#include <unistd.h>
+
 #include <csignal>
 #include <thread>
 
@@ -109,6 +111,34 @@ TEST(FillNames, VerifyAndDownloadNeverOfferWhatStaticRefuses) {
         EXPECT_EQ(download->header("Location"), nginx.base_url() + "/" + name) << name;  // the origin
     }
     EXPECT_EQ(ct_test::read_file(outside / "secret.txt"), "not for the public");
+}
+
+// A copy the server's user cannot read is refused by /static (403): /verify and
+// /download must not offer it, and a fill replaces it with one that can be served.
+TEST(FillNames, ACopyTheServerCannotReadIsNotOfferedAndIsRefilled) {
+    TempDir origin, cache;
+    ct_test::write_file(origin / "locked.mp3", "the origin's bytes");
+    ct_test::write_file(cache / "locked.mp3", "unreadable");
+    std::vector<std::string> wrapper;
+    if (::geteuid() == 0) {
+        // Root reads everything: run the server as nobody, in a cache folder nobody may write.
+        wrapper = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+        fs::permissions(cache.path(), fs::perms::all);
+    }
+    fs::permissions(cache / "locked.mp3", fs::perms::none);
+    Nginx nginx(world_readable(origin.path()));
+    CacheTierServer server(cache.path(), {"--origin", nginx.base_url()}, {}, wrapper);
+
+    auto refused = ct_test::http_get(server.port(), "/static/files_cache/locked.mp3");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403);
+    auto first = verify(server.port(), "locked.mp3");
+    EXPECT_EQ(first["available"], false) << first.dump();
+    ASSERT_TRUE(eventually_state(server.port(), "locked.mp3", "cached")) << server_log(server);
+    auto served = ct_test::http_get(server.port(), "/static/files_cache/locked.mp3");
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 200);
+    EXPECT_EQ(served->body, "the origin's bytes");
 }
 
 TEST(FillNames, AFillNeverWritesThroughALinkOutOfTheCacheDirectory) {

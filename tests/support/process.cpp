@@ -190,11 +190,13 @@ int run_command(const std::vector<std::string>& argv, std::string* out) {
 }
 
 CacheTierServer::CacheTierServer(const fs::path& cache_dir, std::vector<std::string> extra,
-                                 std::map<std::string, std::string> env) {
+                                 std::map<std::string, std::string> env, std::vector<std::string> wrapper) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = free_port();
-        std::vector<std::string> argv{CACHE_TIER_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                      "--cache-dir", cache_dir.string()};
+        std::vector<std::string> argv = wrapper;
+        for (std::string arg : {std::string(CACHE_TIER_BINARY), std::string("serve"), std::string("--listen"),
+                                "127.0.0.1:" + std::to_string(port_), std::string("--cache-dir"), cache_dir.string()})
+            argv.push_back(std::move(arg));
         argv.insert(argv.end(), extra.begin(), extra.end());
         proc_ = std::make_unique<Process>(argv, logs_.path(), env);
         // Ready when it says it listens on that port: a bare connect could reach

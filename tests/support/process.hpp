@@ -84,8 +84,9 @@ int run_command(const std::vector<std::string>& argv, std::string* out = nullptr
 // `cache-tier serve` on a free port of 127.0.0.1 with `cache_dir`, plus `extra` flags.
 class CacheTierServer {
 public:
+    // `wrapper` comes before the binary on the command line (e.g. setpriv to drop root).
     CacheTierServer(const fs::path& cache_dir, std::vector<std::string> extra = {},
-                    std::map<std::string, std::string> env = {});
+                    std::map<std::string, std::string> env = {}, std::vector<std::string> wrapper = {});
     int port() const { return port_; }
     std::string base_url() const;  // "http://127.0.0.1:PORT"
     Process& process() { return *proc_; }
