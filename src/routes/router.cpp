@@ -1,6 +1,7 @@
 // Picks the route by path prefix. One router per server thread: it owns that
 // thread's file cache, so the static route takes no locks.
 #include <memory>
+#include <optional>
 
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
@@ -12,52 +13,62 @@ namespace {
 constexpr std::string_view kVerifyPrefix = "/verify/";
 constexpr std::string_view kDownloadPrefix = "/download/";
 
+enum class Endpoint { none, static_file, verify, download, index };
+
+struct Match {
+    Endpoint endpoint = Endpoint::none;
+    std::string_view raw_name;  // what follows the endpoint's prefix, still percent-encoded
+};
+
+// RFC 9110 §7.1: an absolute-form target ("http://host/path") names the same
+// resource as its path. nullopt for a target that is neither form.
+std::optional<std::string_view> path_of(std::string_view path) {
+    if (path.empty() || path.front() == '/') return path;
+    const auto scheme = path.find("://");
+    if (scheme == std::string_view::npos) return std::nullopt;
+    const auto slash = path.find('/', scheme + 3);
+    return slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
+}
+
+Match match(std::string_view path, const RouteOptions& options) {
+    if (path.starts_with(options.static_prefix))
+        return {Endpoint::static_file, path.substr(options.static_prefix.size())};
+    if (path.starts_with(kVerifyPrefix)) return {Endpoint::verify, path.substr(kVerifyPrefix.size())};
+    if (path.starts_with(kDownloadPrefix)) return {Endpoint::download, path.substr(kDownloadPrefix.size())};
+    if (path == "/") return {Endpoint::index, {}};
+    return {};
+}
+
 class Router final : public http::Handler {
 public:
     Router(std::shared_ptr<const RouteOptions> options, const std::string& cache_dir, fill::FillEngine* fills)
         : keep_(std::move(options)), options_(*keep_), files_(cache_dir), fills_(fills) {}
 
     // HEAD is answered as GET; the server core leaves the content out (RFC 9110 §9.3.2).
-    void handle(const http::Request& req, http::Response& out) override { route(req, out); }
+    void handle(const http::Request& req, http::Response& out) override {
+        const auto path = path_of(req.path());
+        if (!path) return http::error_response(out, 400, "bad request target");
+        const Match m = match(*path, options_);
+        if (m.endpoint == Endpoint::none) return http::error_response(out, 404, "no such endpoint");
+        // Every endpoint only reads; §15.5.6: a 405 says in Allow what would do.
+        if (req.method != http::Method::get && req.method != http::Method::head) {
+            http::error_response(out, 405, "method not allowed");
+            return out.add_header("Allow", "GET, HEAD");
+        }
+        RouteContext ctx{options_, fills_, files_};
+        switch (m.endpoint) {
+            case Endpoint::static_file: return handle_static(req, m.raw_name, out, files_, options_);
+            case Endpoint::verify: return handle_verify(req, m.raw_name, out, ctx);
+            case Endpoint::download: return handle_download(req, m.raw_name, out, ctx);
+            case Endpoint::index: return handle_index(req, out, options_);
+            case Endpoint::none: break;
+        }
+    }
 
     // Lets go of deleted and idle files' descriptors, so their disk space is freed.
     void tick(std::int64_t date) override { files_.maintain(date); }
 
 private:
-    void route(const http::Request& req, http::Response& out) {
-        std::string_view path = req.path();
-        // §7.1: absolute-form targets ("http://host/path") name the same resource.
-        if (!path.empty() && path.front() != '/') {
-            auto scheme = path.find("://");
-            if (scheme == std::string_view::npos) return http::error_response(out, 400, "bad request target");
-            auto slash = path.find('/', scheme + 3);
-            path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
-        }
-        const bool readable = req.method == http::Method::get || req.method == http::Method::head;
-        auto allow_get_head = [&] {
-            http::error_response(out, 405, "method not allowed");
-            out.add_header("Allow", "GET, HEAD");
-        };
-        RouteContext ctx{options_, fills_, files_};
-        if (path.starts_with(options_.static_prefix)) {
-            if (!readable) return allow_get_head();
-            return handle_static(req, path.substr(options_.static_prefix.size()), out, files_, options_);
-        }
-        if (path.starts_with(kVerifyPrefix)) {
-            if (!readable) return allow_get_head();
-            return handle_verify(req, path.substr(kVerifyPrefix.size()), out, ctx);
-        }
-        if (path.starts_with(kDownloadPrefix)) {
-            if (!readable) return allow_get_head();
-            return handle_download(req, path.substr(kDownloadPrefix.size()), out, ctx);
-        }
-        if (path == "/") {
-            if (!readable) return allow_get_head();
-            return handle_index(req, out, options_);
-        }
-        http::error_response(out, 404, "no such endpoint");
-    }
-
     std::shared_ptr<const RouteOptions> keep_;
     const RouteOptions& options_;
     store::FileCache files_;

@@ -7,6 +7,7 @@
 #include "fill/fill_engine.hpp"
 #include "origins/origin.hpp"
 #include "routes/routes.hpp"
+#include "route_test_support.hpp"
 #include "store/file_cache.hpp"
 #include "support/process.hpp"
 
@@ -16,13 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string header(const http::Response& out, std::string_view name) {
-    const std::string prefix = std::string(name) + ": ";
-    auto at = out.headers().find(prefix);
-    if (at == std::string::npos) return "";
-    auto end = out.headers().find("\r\n", at);
-    return out.headers().substr(at + prefix.size(), end - at - prefix.size());
-}
+using test::header;
 
 class VerifyAndDownload : public ::testing::Test {
 protected:
