@@ -6,7 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "origin_test_support.hpp"
+#include "unit/origins/origin_test_support.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "origin_test_support.hpp"
+#include "unit/origins/origin_test_support.hpp"
 #include "support/http_client.hpp"
 
 namespace {
