@@ -39,7 +39,7 @@ void handle_download(const http::Request& req, std::string_view raw_name, http::
         return;
     }
     const std::string location = ctx.fills->origin_url(name);
-    // A Location value must not be able to split the header block.
+    // add_header would refuse such a Location (a 500); it is the origin's URL, so the answer is 502.
     if (http::has_control_characters(location)) {
         http::error_response(out, 502, "the origin gave an unusable URL for this file");
         return;

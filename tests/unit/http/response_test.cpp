@@ -67,6 +67,12 @@ TEST(AddHeader, AnEmptyValueIsAllowed) {
     EXPECT_EQ(out.headers(), "X-Empty: \r\n");
 }
 
+TEST(AddHeader, EveryTokenCharacterMakesAName) {
+    Response out;
+    out.add_header("!#$%&'*+-.^_`|~09azAZ", "v");  // RFC 9110 §5.6.2 tchar
+    EXPECT_EQ(out.headers(), "!#$%&'*+-.^_`|~09azAZ: v\r\n");
+}
+
 struct RefusedCase {
     std::string name;  // test name suffix
     std::string header_name;
