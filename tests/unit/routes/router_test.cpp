@@ -3,6 +3,7 @@
 // and method, and HEAD answered as GET.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -17,11 +18,16 @@ using test::header;
 
 class Router : public ::testing::Test {
 protected:
-    void SetUp() override { ct_test::write_file(cache_ / "a.txt", "alpha"); }
+    // The routes only read the cache directory: one per suite.
+    static void SetUpTestSuite() {
+        cache_.emplace();
+        ct_test::write_file(*cache_ / "a.txt", "alpha");
+    }
+    static void TearDownTestSuite() { cache_.reset(); }
 
     // A router built the way `cache-tier serve` builds one, with no origin.
     std::unique_ptr<http::Handler> make_router() {
-        return make_router_factory(options_, cache_.path().string(), /*fills=*/nullptr)();
+        return make_router_factory(options_, cache_->path().string(), /*fills=*/nullptr)();
     }
 
     const http::Response& handle(std::string_view target, http::Method method = http::Method::get) {
@@ -31,7 +37,7 @@ protected:
         return out_;
     }
 
-    ct_test::TempDir cache_;
+    static inline std::optional<ct_test::TempDir> cache_;
     RouteOptions options_;
     std::unique_ptr<http::Handler> router_;
     http::Response out_;

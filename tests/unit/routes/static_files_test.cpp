@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -30,9 +31,20 @@ const std::string kEarlier = http::format_http_date(kMtime - 1);
 
 class StaticRoute : public ::testing::Test {
 protected:
-    void SetUp() override {
-        ct_test::write_file(cache_ / "show/ep 1.mp3", kContent);
-        ct_test::set_mtime(cache_ / "show/ep 1.mp3", kMtime);
+    // The route only reads the cache directory, so each suite makes it once:
+    // a file, a folder, and a link to a file outside.
+    static void SetUpTestSuite() {
+        cache_.emplace();
+        outside_.emplace();
+        ct_test::write_file(*cache_ / "show/ep 1.mp3", kContent);
+        ct_test::set_mtime(*cache_ / "show/ep 1.mp3", kMtime);
+        std::filesystem::create_directories(*cache_ / "folder");
+        ct_test::write_file(*outside_ / "secret.txt", "secret");
+        std::filesystem::create_symlink(*outside_ / "secret.txt", *cache_ / "link.txt");
+    }
+    static void TearDownTestSuite() {
+        cache_.reset();
+        outside_.reset();
     }
 
     const http::Response& serve(const http::Request& req, std::string_view raw_name) {
@@ -42,8 +54,8 @@ protected:
     }
     const http::Response& serve(std::string_view raw_name) { return serve(test::request("/"), raw_name); }
 
-    ct_test::TempDir cache_;
-    store::FileCache files_{cache_.path().string()};
+    static inline std::optional<ct_test::TempDir> cache_, outside_;
+    store::FileCache files_{cache_->path().string()};
     RouteOptions options_;
     http::Response out_;
 };
@@ -184,11 +196,6 @@ class StaticName : public StaticRoute, public ::testing::WithParamInterface<Name
 
 TEST_P(StaticName, Answers) {
     const NameCase& c = GetParam();
-    std::filesystem::create_directories(cache_ / "folder");
-    ct_test::TempDir outside;
-    ct_test::write_file(outside / "secret.txt", "secret");
-    std::filesystem::create_symlink(outside / "secret.txt", cache_ / "link.txt");
-
     const auto& out = serve(c.raw);
     EXPECT_EQ(out.status, c.status);
     EXPECT_EQ(out.file != nullptr, c.status == 200);
