@@ -10,13 +10,8 @@ using origins::FetchResult;
 using origins::FetchStatus;
 
 std::string not_found_message(const std::string& key, const FetchResult& result) {
-    constexpr std::string_view answered = "origin answered ";
-    std::string_view why = result.message;
-    if (why.starts_with(answered)) why.remove_prefix(answered.size());
-    else why = {};
-    if (why.empty())
-        return fmt::format("origin has no file '{}' ({})", key,
-                           result.http_status > 0 ? std::to_string(result.http_status) : "not found");
+    std::string why = result.answer.empty() ? "not found" : result.answer;
+    if (!result.origin_code.empty()) why += ": " + result.origin_code;
     return fmt::format("origin has no file '{}' ({})", key, why);
 }
 

@@ -230,16 +230,6 @@ std::string progress_text(const Transfer& transfer) {
     return text + " bytes";
 }
 
-// The <Code> of an S3 XML error body ("SignatureDoesNotMatch"), if there is one.
-std::string s3_error_code(const std::string& body) {
-    auto start = body.find("<Code>");
-    if (start == std::string::npos) return {};
-    start += 6;
-    auto end = body.find("</Code>", start);
-    if (end == std::string::npos || end - start > 64) return {};
-    return body.substr(start, end - start);
-}
-
 // What the transport says when no complete answer arrived.
 void describe_transport_failure(CURLcode code, CURL* curl, const Transfer& transfer, const OriginOptions& opts,
                                 const char* error_buffer, FetchResult& result) {
@@ -328,8 +318,12 @@ void describe_status(const Transfer& transfer, const TransferRequest& request, c
                      FetchResult& result) {
     const ResponseHead& response = transfer.response.head;
     std::string answer = status_text(response);
-    std::string code = s3_error_code(transfer.error_body);
+    std::string code = request.error_code_of ? request.error_code_of(transfer.error_body) : std::string();
     std::string detail = code.empty() ? answer : answer + ": " + code;
+    if (!response.success()) {
+        result.answer = answer;
+        result.origin_code = code;
+    }
 
     if (response.success()) {
         if (transfer.response.content_length && transfer.bytes != *transfer.response.content_length) {

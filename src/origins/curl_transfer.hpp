@@ -3,6 +3,7 @@
 // can end mapped to a FetchResult. The HTTP and S3 origins differ only in the
 // URL, the headers and the signing they put into a TransferRequest.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "origins/origin.hpp"
@@ -20,6 +21,9 @@ struct TransferRequest {
     // Public S3 buckets answer 403, not 404, for a missing key when listing is
     // not allowed: treat 403 as "not there" rather than "credentials refused".
     bool forbidden_means_missing = false;
+    // The origin's own reason in the start of an error body, if it gives one
+    // (S3's <Code>); none when empty. The kind of origin knows its bodies.
+    std::string (*error_code_of)(std::string_view body) = nullptr;
 };
 
 // libcurl's global state is set up once, before any thread makes a handle.

@@ -18,6 +18,8 @@ public:
         TransferRequest transfer;
         transfer.url = public_url(req.key);
         transfer.forbidden_means_missing = true;
+        // A public bucket's base (the usual http(s) origin) answers errors as S3 does.
+        transfer.error_code_of = &s3_error_code;
         return run_transfer(opts_, transfer, req, out_fd);
     }
 

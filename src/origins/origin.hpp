@@ -53,6 +53,9 @@ struct FetchResult {
     std::string etag;             // validators of the new copy (ok) or confirmed (not_modified)
     std::string last_modified;
     std::string message;          // one line for logs and the verify API's error_msg
+    // The origin's answer as data, for whoever words its own message:
+    std::string answer;           // status and reason phrase ("404 Not Found"); "" when no response arrived
+    std::string origin_code;      // the origin's own reason, where it gave one (S3's <Code>: "NoSuchKey")
 };
 
 struct OriginOptions {

@@ -26,6 +26,10 @@ UrlParts split_url(std::string_view url);
 // The environment variable `name`, or "" when unset.
 std::string env_or_empty(const char* name);
 
+// The <Code> of an S3 XML error body ("SignatureDoesNotMatch"), "" if there is
+// none: S3 and public buckets behind an http(s) base answer errors this way.
+std::string s3_error_code(std::string_view body);
+
 std::unique_ptr<Origin> make_http_origin(const OriginOptions& opts, const UrlParts& url);
 std::unique_ptr<Origin> make_s3_origin(const OriginOptions& opts, const UrlParts& url);
 std::unique_ptr<Origin> make_file_origin(const OriginOptions& opts, const UrlParts& url);

@@ -45,6 +45,7 @@ public:
         // A redirect from S3 means a wrong region or endpoint; following it would
         // re-send the signature elsewhere. Report it instead.
         transfer.follow_redirects = false;
+        transfer.error_code_of = &s3_error_code;
         return run_transfer(opts_, transfer, req, out_fd);
     }
 
@@ -135,6 +136,15 @@ void resolve_endpoint(const OriginOptions& opts, S3Settings& s3) {
 }
 
 }  // namespace
+
+std::string s3_error_code(std::string_view body) {
+    auto start = body.find("<Code>");
+    if (start == std::string_view::npos) return {};
+    start += 6;
+    auto end = body.find("</Code>", start);
+    if (end == std::string_view::npos || end - start > 64) return {};
+    return std::string(body.substr(start, end - start));
+}
 
 std::unique_ptr<Origin> make_s3_origin(const OriginOptions& opts, const UrlParts& url) {
     S3Settings s3;

@@ -20,11 +20,12 @@ Script file(std::string body, std::string etag = "\"v1\"") {
     return s;
 }
 
-Script failure(FetchStatus status, int http_status, std::string message) {
+Script failure(FetchStatus status, int http_status, std::string message, std::string answer = "") {
     Script s;
     s.status = status;
     s.http_status = http_status;
     s.message = std::move(message);
+    s.answer = std::move(answer);
     return s;
 }
 
@@ -127,7 +128,7 @@ TEST_F(EngineOutcomes, A404OnRevalidationRemovesTheCopy) {
     origin->set("gone.mp3", file("audio"));
     start();
     ASSERT_TRUE(settle("gone.mp3").available());
-    origin->set("gone.mp3", failure(FetchStatus::not_found, 404, "origin answered 404 Not Found"));
+    origin->set("gone.mp3", failure(FetchStatus::not_found, 404, "origin answered 404 Not Found", "404 Not Found"));
     clock.advance(61s);
     EXPECT_TRUE(engine->ensure(name_of("gone.mp3")).available());
     ASSERT_TRUE(engine->wait_idle(10s));

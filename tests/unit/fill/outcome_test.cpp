@@ -70,9 +70,10 @@ TEST(Outcome, A304ToAnUnconditionalRequestIsAnOriginFault) {
 
 TEST(Outcome, A404ForTheKnownKeyRemovesTheCopyAndRemembersTheMiss) {
     Entry e = cached_entry();
-    auto effects = apply_outcome(e, {"Ep.MP3", true, true, true},
-                                 result_of(FetchStatus::not_found, 404, "origin answered 404 Not Found: NoSuchKey"),
-                                 kNow, kPolicy);
+    FetchResult gone = result_of(FetchStatus::not_found, 404, "origin answered 404 Not Found: NoSuchKey");
+    gone.answer = "404 Not Found";
+    gone.origin_code = "NoSuchKey";  // the reason travels as data, not inside the message
+    auto effects = apply_outcome(e, {"Ep.MP3", true, true, true}, gone, kNow, kPolicy);
     EXPECT_TRUE(effects.remove_copy);
     EXPECT_TRUE(effects.remove_record);
     EXPECT_TRUE(effects.uncount);

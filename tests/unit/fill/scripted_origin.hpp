@@ -24,7 +24,9 @@ struct Script {
     int http_status = 200;
     std::string body;          // written for ok (and, cut short, for short_body)
     std::string etag;          // a conditional request with this If-None-Match gets a 304
-    std::string message;       // the origin's one-line reason, for failures
+    std::string message;       // the one-line message of a failure
+    std::string answer;        // the origin's status and reason phrase, for failures ("404 Not Found")
+    std::string origin_code;   // the origin's own reason (S3's <Code>)
     bool held = false;         // wait at the gate until open_gate()
 };
 
@@ -78,6 +80,7 @@ public:
                 script.status = FetchStatus::not_found;
                 script.http_status = 404;
                 script.message = "origin answered 404 Not Found";
+                script.answer = "404 Not Found";
             } else {
                 script = it->second;
             }
@@ -92,6 +95,8 @@ public:
         result.status = script.status;
         result.http_status = script.http_status;
         result.message = script.message;
+        result.answer = script.answer;
+        result.origin_code = script.origin_code;
         if (script.status == FetchStatus::ok && !script.etag.empty() && req.validators.etag == script.etag) {
             result.status = FetchStatus::not_modified;
             result.http_status = 304;
