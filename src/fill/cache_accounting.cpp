@@ -6,20 +6,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/file_cache.hpp"
 #include "store/layout.hpp"
 #include "store/safe_open.hpp"
 
 namespace cache_tier::fill {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::int64_t mtime_ns(const struct stat& st) {
-    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
-}  // namespace
 
 CacheAccounting::CacheAccounting(std::uint64_t limit, fs::path cache_dir, int cache_dir_fd, FileTable& table,
                                  const store::MetadataStore& records, const Clock& clock)
@@ -47,7 +40,7 @@ void CacheAccounting::count_existing_files() {
         auto shard = table_.lock(local);
         Entry& e = shard.get(local, clock_.steady_now());
         count(e, static_cast<std::uint64_t>(st.st_size));
-        e.last_used = mtime_ns(st);
+        e.last_used = store::mtime_ns(st);
         ++files;
     }
     if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", cache_dir_.string(), ec.message());

@@ -1,4 +1,5 @@
 #include "http/range.hpp"
+#include "http/ascii.hpp"
 #include "http/ows.hpp"
 
 #include <cstring>
@@ -9,17 +10,6 @@ namespace cache_tier::http {
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
 
 // 1*DIGIT. A number too big for 64 bits saturates: every position past the
 // end of any real file behaves the same, so nothing is lost and nothing wraps.

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
+#include "common/unique_fd.hpp"
 
 namespace cache_tier::origins::detail {
 
@@ -23,27 +23,7 @@ private:
     std::uint64_t started_ = 0;  // write-back started for [0, started_)
 };
 
-// Owns a file descriptor; closes it once.
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) : fd_(fd) {}
-    ~UniqueFd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            if (fd_ >= 0) ::close(fd_);
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-
-private:
-    int fd_ = -1;
-};
+// The owning descriptor type is the project's one (common/unique_fd.hpp).
+using cache_tier::UniqueFd;
 
 }  // namespace cache_tier::origins::detail

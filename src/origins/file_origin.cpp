@@ -190,7 +190,7 @@ std::unique_ptr<Origin> make_file_origin(const OriginOptions& opts, const UrlPar
     if (!url.authority.empty() && url.authority != "localhost")
         throw_bad_url(opts.url, "file:// URLs name a local directory; use file:///absolute/dir, not a host");
     std::string dir;
-    if (!store::percent_decode(url.path, dir)) throw_bad_url(opts.url, "has a bad percent-escape");
+    if (!percent_decode(url.path, dir)) throw_bad_url(opts.url, "has a bad percent-escape");
     if (dir.empty() || dir.front() != '/')
         throw_bad_url(opts.url, "needs an absolute directory (file:///srv/files)");
     if (dir.find('\0') != std::string::npos) throw_bad_url(opts.url, "has a NUL byte");

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "http/ascii.hpp"
 #include "http/ows.hpp"
 
 namespace cache_tier::origins::detail {
@@ -16,12 +17,6 @@ using Length = std::optional<std::uint64_t>;
 std::string_view trim_line(std::string_view line) {
     while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
     return http::trim_ows(line);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
 }
 
 // The elements of the comma-separated lists on all `lines` (RFC 9110 §5.6.1),
@@ -84,7 +79,7 @@ Result<Length> announced_length(const ResponseHead& head) {
 // client that did not ask: its bytes are not the file's, whatever the name says.
 bool encoded(const ResponseHead& head) {
     auto codings = list_elements(head.content_encoding);
-    return std::any_of(codings.begin(), codings.end(), [](std::string_view c) { return !iequals(c, "identity"); });
+    return std::any_of(codings.begin(), codings.end(), [](std::string_view c) { return !http::iequals_ascii(c, "identity"); });
 }
 
 }  // namespace
@@ -107,13 +102,13 @@ void add_field(ResponseHead& head, std::string_view line) {
     if (colon == std::string_view::npos) return;
     std::string_view name = http::trim_ows(line.substr(0, colon));
     std::string value(http::trim_ows(line.substr(colon + 1)));
-    if (iequals(name, "ETag")) head.etag = std::move(value);
-    else if (iequals(name, "Last-Modified")) head.last_modified = std::move(value);
-    else if (iequals(name, "Content-Length")) head.content_length.push_back(std::move(value));
-    else if (iequals(name, "Content-Encoding")) head.content_encoding.push_back(std::move(value));
-    else if (iequals(name, "Transfer-Encoding")) head.transfer_encoding.push_back(std::move(value));
-    else if (iequals(name, "Content-Range")) head.content_range.push_back(std::move(value));
-    else if (iequals(name, "Cache-Control")) head.cache_control.push_back(std::move(value));
+    if (http::iequals_ascii(name, "ETag")) head.etag = std::move(value);
+    else if (http::iequals_ascii(name, "Last-Modified")) head.last_modified = std::move(value);
+    else if (http::iequals_ascii(name, "Content-Length")) head.content_length.push_back(std::move(value));
+    else if (http::iequals_ascii(name, "Content-Encoding")) head.content_encoding.push_back(std::move(value));
+    else if (http::iequals_ascii(name, "Transfer-Encoding")) head.transfer_encoding.push_back(std::move(value));
+    else if (http::iequals_ascii(name, "Content-Range")) head.content_range.push_back(std::move(value));
+    else if (http::iequals_ascii(name, "Cache-Control")) head.cache_control.push_back(std::move(value));
 }
 
 std::string status_text(const ResponseHead& head) {
@@ -146,7 +141,7 @@ Status may_store(const ResponseHead& head) {
     // it. Either may carry arguments ("private=\"Set-Cookie\"" restricts it to
     // fields): only the unqualified form is about the body.
     for (std::string_view directive : list_elements(head.cache_control)) {
-        if (iequals(directive, "no-store") || iequals(directive, "private"))
+        if (http::iequals_ascii(directive, "no-store") || http::iequals_ascii(directive, "private"))
             return Error{"origin marks the file Cache-Control: " + joined(head.cache_control) +
                          "; a shared cache may not keep it (RFC 9111 §3)"};
     }

@@ -1,6 +1,6 @@
 #include "origins/sigv4.hpp"
 
-#include "store/name.hpp"
+#include "common/percent.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -85,7 +85,7 @@ std::string signature(std::string_view secret, std::string_view date, std::strin
     return to_hex(hmac_sha256(signing_key(secret, date, region, service), string_to_sign));
 }
 
-std::string uri_encode(std::string_view text, bool keep_slash) { return store::percent_encode(text, keep_slash); }
+std::string uri_encode(std::string_view text, bool keep_slash) { return percent_encode(text, keep_slash); }
 
 std::string amz_timestamp(std::chrono::system_clock::time_point when) {
     std::time_t seconds = std::chrono::system_clock::to_time_t(when);

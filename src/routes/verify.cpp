@@ -109,7 +109,7 @@ void write_verify_json(http::Response& out, int status, std::string_view file, b
 void reject_name(std::string_view raw_name, store::NameError error, http::Response& out) {
     // The name as far as it decodes: well-formed escapes decoded, the rest as given.
     std::string shown;
-    store::percent_decode(raw_name, shown, store::BadEscape::keep);
+    percent_decode(raw_name, shown, BadEscape::keep);
     write_verify_json(out, 400, shown, false, store::describe(error), "");
 }
 

@@ -1,5 +1,6 @@
 #include "store/name.hpp"
 
+#include "http/ascii.hpp"
 #include "store/layout.hpp"
 
 namespace cache_tier::store {
@@ -8,14 +9,6 @@ namespace {
 constexpr std::size_t kMaxNameBytes = 1024;
 constexpr std::size_t kMaxSegmentBytes = 255;  // NAME_MAX of common Linux file systems
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 
 NameError check_bytes(std::string_view name) {
     for (const char c : name) {
@@ -36,19 +29,13 @@ NameError check_segments(std::string_view name) {
         if (segment.size() > kMaxSegmentBytes) return NameError::too_long;
         if (first && segment.size() == kStateDir.size()) {
             bool same = true;
-            for (std::size_t i = 0; i < segment.size(); ++i) same = same && ascii_lower(segment[i]) == kStateDir[i];
+            for (std::size_t i = 0; i < segment.size(); ++i) same = same && http::ascii_lower(segment[i]) == kStateDir[i];
             if (same) return NameError::reserved;
         }
         first = false;
         if (slash == std::string_view::npos) return NameError::none;
         name.remove_prefix(slash + 1);
     }
-}
-
-bool is_unreserved(char c) {
-    // RFC 3986 §2.3: ALPHA / DIGIT / "-" / "." / "_" / "~"
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
 }
 
 }  // namespace
@@ -72,7 +59,7 @@ NameError normalize_name(std::string_view raw, Name& out) {
     // Only ASCII is folded: the original service's names are case-insensitive
     // in ASCII, and folding UTF-8 would need locale data.
     out.local = decoded;
-    for (char& c : out.local) c = ascii_lower(c);
+    for (char& c : out.local) c = http::ascii_lower(c);
     out.origin = std::move(decoded);
     return NameError::none;
 }
@@ -92,41 +79,5 @@ std::string_view describe(NameError error) {
 }
 
 std::string encode_path(std::string_view name) { return percent_encode(name, true); }
-
-bool percent_decode(std::string_view raw, std::string& out, BadEscape bad) {
-    out.clear();
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-            const int high = hex_value(raw[i + 1]);
-            const int low = hex_value(raw[i + 2]);
-            if (high >= 0 && low >= 0) {
-                out.push_back(static_cast<char>(high * 16 + low));
-                i += 2;
-                continue;
-            }
-        }
-        if (raw[i] == '%' && bad == BadEscape::refuse) return false;
-        out.push_back(raw[i]);
-    }
-    return true;
-}
-
-std::string percent_encode(std::string_view text, bool keep_slash) {
-    constexpr char kHex[] = "0123456789ABCDEF";
-    std::string encoded;
-    encoded.reserve(text.size());
-    for (const char c : text) {
-        if ((keep_slash && c == '/') || is_unreserved(c)) {
-            encoded.push_back(c);
-        } else {
-            const auto byte = static_cast<unsigned char>(c);
-            encoded.push_back('%');
-            encoded.push_back(kHex[byte >> 4]);
-            encoded.push_back(kHex[byte & 0xF]);
-        }
-    }
-    return encoded;
-}
 
 }  // namespace cache_tier::store

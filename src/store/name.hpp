@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/percent.hpp"
+
 namespace cache_tier::store {
 
 enum class NameError {
@@ -35,18 +37,5 @@ std::string_view describe(NameError error);
 // Percent-encode a decoded name for use in a URL path: each segment encoded,
 // '/' between segments kept. Unreserved characters (RFC 3986 §2.3) stay as is.
 std::string encode_path(std::string_view name);
-
-// RFC 3986 percent-encoding with upper-case hex: everything but unreserved
-// characters (and '/', when `keep_slash`) is escaped. encode_path is this with
-// keep_slash; AWS SigV4's URI encoding is exactly this too.
-std::string percent_encode(std::string_view text, bool keep_slash);
-
-// What to do with a '%' that is not followed by two hex digits.
-enum class BadEscape { refuse, keep };
-
-// Decode percent-escapes exactly once into `out`. A bad escape makes it return
-// false (BadEscape::refuse), or is copied as it stands (BadEscape::keep, for
-// showing a rejected name back to the client).
-bool percent_decode(std::string_view raw, std::string& out, BadEscape bad = BadEscape::refuse);
 
 }  // namespace cache_tier::store
