@@ -42,7 +42,7 @@ struct Response {
     std::shared_ptr<const OpenFile> file;   // file body, if set
     std::uint64_t file_offset = 0;
     std::uint64_t file_length = 0;
-    bool omit_body = false;  // HEAD, 304: headers say the length, no body bytes follow
+    bool omit_body = false;  // headers say the length, no body bytes follow (the server core sets it for HEAD, 304)
     bool close = false;      // close the connection after this response
 
     std::uint64_t content_length() const { return file ? file_length : body.size(); }
