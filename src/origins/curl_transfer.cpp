@@ -40,6 +40,7 @@ enum class Abort {
     write_failed,
     error_body_full,
     cancelled,
+    observer_refused,  // the observer's on_head said no (see not_the_file for why)
 };
 
 struct Transfer {
@@ -81,6 +82,14 @@ bool accept_head(Transfer& transfer) {
     if (limit != 0 && response.content_length && *response.content_length > limit) {
         transfer.abort = Abort::announced_too_large;
         return false;
+    }
+    if (FetchObserver* observer = transfer.request.observer) {
+        Status go = observer->on_head(FileHead{response.content_length, response.head.etag, response.head.last_modified});
+        if (!go) {
+            transfer.abort = Abort::observer_refused;
+            transfer.not_the_file = go.error().message;
+            return false;
+        }
     }
     return true;
 }
@@ -135,6 +144,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     transfer.bytes += length;
     transfer.write_behind.wrote(transfer.bytes);
+    if (transfer.request.observer) transfer.request.observer->on_written(transfer.bytes);
     return length;
 }
 
@@ -382,6 +392,10 @@ FetchResult classify(CURLcode code, CURL* curl, const Transfer& transfer, const 
         case Abort::cancelled:
             result.status = FetchStatus::local_error;
             result.message = kFetchCancelled;
+            return result;
+        case Abort::observer_refused:
+            result.status = FetchStatus::local_error;
+            result.message = transfer.not_the_file;
             return result;
         case Abort::announced_too_large:
             result.status = FetchStatus::too_large;

@@ -87,6 +87,7 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size, const FetchRequest& 
         if (n == 0) return outcome;  // end of file before `size`: the file shrank
         outcome.copied += static_cast<std::uint64_t>(n);
         write_behind.wrote(outcome.copied);
+        if (req.observer) req.observer->on_written(outcome.copied);
     }
     return outcome;
 }
@@ -164,6 +165,10 @@ private:
             return fail(FetchStatus::too_large, "origin file is " + std::to_string(size) +
                                                     " bytes, over the limit of " + std::to_string(req.max_size));
 
+        if (req.observer) {
+            if (Status go = req.observer->on_head(FileHead{size, result.etag, result.last_modified}); !go)
+                return fail(FetchStatus::local_error, go.error().message);
+        }
         CopyOutcome copy = copy_bytes(file.get(), out_fd, size, req);
         result.bytes = copy.copied;
         if (copy.cancelled) return fail(FetchStatus::local_error, std::string(kFetchCancelled));

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
+
 namespace cache_tier::origins {
 
 // What cache-tier knows of a cached copy, sent back as If-None-Match /
@@ -19,6 +21,25 @@ struct Validators {
     bool empty() const { return etag.empty() && last_modified.empty(); }
 };
 
+// What a fetch has learnt once the origin's head says its body is the whole file.
+struct FileHead {
+    std::optional<std::uint64_t> length;  // Content-Length; none: the body's end will tell
+    std::string etag;                     // as the origin sent them
+    std::string last_modified;
+};
+
+// Told of a fetch as it goes, on the fetching thread: the fill engine serves a
+// file while it fills, and could reserve its size, from these calls.
+class FetchObserver {
+public:
+    virtual ~FetchObserver() = default;
+    // The body about to be written is the whole file described by `head`.
+    // An Error stops the fetch before any of the body (local_error, its message).
+    virtual Status on_head(const FileHead& head) = 0;
+    // The first `total` bytes of the body are in the output file.
+    virtual void on_written(std::uint64_t total) = 0;
+};
+
 struct FetchRequest {
     std::string key;          // decoded origin name, case as the client gave it, may contain '/'
     Validators validators;    // empty: unconditional GET
@@ -26,6 +47,7 @@ struct FetchRequest {
     // When set and it turns true, the fetch gives up within about a second,
     // even while the origin sends nothing: FetchStatus::local_error, kFetchCancelled.
     const std::atomic<bool>* cancelled = nullptr;
+    FetchObserver* observer = nullptr;  // optional
 
     bool is_cancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
 };

@@ -1,0 +1,65 @@
+#include "fill/fill_progress.hpp"
+
+namespace cache_tier::fill {
+
+void FillProgress::attach_file(UniqueFd read_fd) { read_fd_ = std::move(read_fd); }
+
+Status FillProgress::on_head(const origins::FileHead& head) {
+    // Without a length a response could not promise one, and without a
+    // readable file there is nothing to send: the fill goes on unpublished.
+    if (!head.length || !read_fd_) return {};
+    size_ = *head.length;
+    etag_ = head.etag;
+    last_modified_ = head.last_modified;
+    published_.store(true, std::memory_order_release);
+    return {};
+}
+
+void FillProgress::on_written(std::uint64_t total) {
+    written_.store(total, std::memory_order_release);
+    wake_due(total, false);
+}
+
+void FillProgress::finish(bool complete) {
+    if (!complete) failed_.store(true, std::memory_order_release);
+    wake_due(written_.load(std::memory_order_acquire), true);
+}
+
+bool FillProgress::due(const Waiter& waiter, std::uint64_t total) const {
+    // Near the end, the rest of the file is enough.
+    const std::uint64_t step_end = waiter.offset + kWakeStep;
+    return total >= (size_ != 0 && step_end > size_ ? size_ : step_end);
+}
+
+void FillProgress::wait_beyond(std::uint64_t offset, std::function<void()> wake) {
+    {
+        std::lock_guard lock(mutex_);
+        // Checked under the lock the writer wakes under: no wake-up is lost between the check and the wait.
+        const std::uint64_t total = written_.load(std::memory_order_acquire);
+        if (!failed() && total <= offset) {
+            waiters_.push_back(Waiter{offset, std::move(wake)});
+            return;
+        }
+    }
+    wake();
+}
+
+void FillProgress::wake_due(std::uint64_t total, bool everyone) {
+    std::vector<std::function<void()>> ready;
+    {
+        std::lock_guard lock(mutex_);
+        if (waiters_.empty()) return;
+        auto keep = waiters_.begin();
+        for (auto& waiter : waiters_) {
+            if (everyone || due(waiter, total))
+                ready.push_back(std::move(waiter.wake));
+            else
+                *keep++ = std::move(waiter);
+        }
+        waiters_.erase(keep, waiters_.end());
+    }
+    // Outside the lock: a woken reader may ask to wait again at once.
+    for (auto& wake : ready) wake();
+}
+
+}  // namespace cache_tier::fill

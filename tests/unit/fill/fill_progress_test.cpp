@@ -1,0 +1,95 @@
+// A fill as readers see it while it runs: published once the head gives a
+// length, readers woken as the writer advances (in steps worth a send), and
+// every reader woken when it ends, failed or whole. No threads, no sleeps.
+#include "fill/fill_progress.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+namespace cache_tier::fill {
+namespace {
+
+UniqueFd readable_fd() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
+TEST(FillProgress, IsPublishedOnlyWithALengthAndAFile) {
+    FillProgress no_file;
+    ASSERT_TRUE(no_file.on_head({1000, "\"e\"", ""}).ok());
+    EXPECT_FALSE(no_file.published());
+
+    FillProgress no_length;
+    no_length.attach_file(readable_fd());
+    ASSERT_TRUE(no_length.on_head({std::nullopt, "", ""}).ok());
+    EXPECT_FALSE(no_length.published());
+
+    FillProgress known;
+    known.attach_file(readable_fd());
+    ASSERT_TRUE(known.on_head({1000, "\"e\"", "Sun, 06 Nov 1994 08:49:37 GMT"}).ok());
+    EXPECT_TRUE(known.published());
+    EXPECT_EQ(known.size(), 1000u);
+    EXPECT_EQ(known.etag(), "\"e\"");
+    EXPECT_EQ(known.last_modified(), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+TEST(FillProgress, AReaderIsWokenOnceAStepWorthSendingIsWritten) {
+    FillProgress progress;
+    progress.attach_file(readable_fd());
+    ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
+    int woken = 0;
+    progress.wait_beyond(0, [&] { ++woken; });
+    progress.on_written(1000);
+    EXPECT_EQ(woken, 0);  // less than a step: not worth a wake-up
+    progress.on_written(FillProgress::kWakeStep);
+    EXPECT_EQ(woken, 1);
+    progress.on_written(FillProgress::kWakeStep * 3);
+    EXPECT_EQ(woken, 1);  // once per wait
+    EXPECT_EQ(progress.available(), FillProgress::kWakeStep * 3);
+}
+
+TEST(FillProgress, WaitingForWhatIsThereWakesAtOnce) {
+    FillProgress progress;
+    progress.attach_file(readable_fd());
+    ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
+    progress.on_written(5000);
+    int woken = 0;
+    progress.wait_beyond(4999, [&] { ++woken; });
+    EXPECT_EQ(woken, 1);
+}
+
+TEST(FillProgress, TheEndOfTheFileIsEnoughNearTheEnd) {
+    FillProgress progress;
+    progress.attach_file(readable_fd());
+    ASSERT_TRUE(progress.on_head({100, "", ""}).ok());
+    int woken = 0;
+    progress.wait_beyond(50, [&] { ++woken; });
+    progress.on_written(100);
+    EXPECT_EQ(woken, 1);
+}
+
+TEST(FillProgress, EveryReaderIsWokenWhenTheFillFails) {
+    FillProgress progress;
+    progress.attach_file(readable_fd());
+    ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
+    int woken = 0;
+    for (int i = 0; i < 3; ++i) progress.wait_beyond(static_cast<std::uint64_t>(i) * 10, [&] { ++woken; });
+    progress.finish(false);
+    EXPECT_EQ(woken, 3);
+    EXPECT_TRUE(progress.failed());
+    // A reader arriving after the failure is told at once.
+    progress.wait_beyond(0, [&] { ++woken; });
+    EXPECT_EQ(woken, 4);
+}
+
+TEST(FillProgress, AWholeFillWakesTheReadersAndIsNotFailed) {
+    FillProgress progress;
+    progress.attach_file(readable_fd());
+    ASSERT_TRUE(progress.on_head({10, "", ""}).ok());
+    int woken = 0;
+    progress.wait_beyond(0, [&] { ++woken; });
+    progress.on_written(10);
+    progress.finish(true);
+    EXPECT_EQ(woken, 1);
+    EXPECT_FALSE(progress.failed());
+}
+
+}  // namespace
+}  // namespace cache_tier::fill
