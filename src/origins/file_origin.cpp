@@ -139,17 +139,17 @@ private:
         if (!dir)
             return fail(FetchStatus::origin_error,
                         "cannot open origin directory " + dir_ + ": " + std::strerror(errno));
-        int fd = store::open_beneath(dir.get(), req.key);
-        if (fd < 0) {
-            int error = -fd;
+        auto opened = store::open_beneath(dir.get(), req.key);
+        if (!opened) {
+            const int error = opened.code();
             if (error == ENOENT || error == ENOTDIR)
                 return fail(FetchStatus::not_found, "origin has no file '" + req.key + "'");
             if (error == EXDEV || error == ELOOP)
                 return fail(FetchStatus::not_found, "'" + req.key + "' leads outside the origin directory");
             if (error == EACCES) return fail(FetchStatus::refused, "no permission to read '" + req.key + "'");
-            return fail(FetchStatus::origin_error, "cannot open '" + req.key + "': " + std::strerror(error));
+            return fail(FetchStatus::origin_error, opened.error().message);  // "cannot open 'key': why"
         }
-        UniqueFd file(fd);
+        UniqueFd file = std::move(*opened);
         struct stat st {};
         if (::fstat(file.get(), &st) != 0)
             return fail(FetchStatus::origin_error, "cannot stat '" + req.key + "': " + std::strerror(errno));

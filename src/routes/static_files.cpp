@@ -24,15 +24,14 @@ std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, stor
         else http::error_response(out, 400, store::describe(err));
         return nullptr;
     }
-    store::OpenStatus status;
-    auto file = files.open(name.local, status);
-    switch (status) {
+    store::Opened opened = files.open(name.local);
+    switch (opened.status) {
         case store::OpenStatus::ok: break;
         case store::OpenStatus::not_found: http::error_response(out, 404, "no such file"); break;
         case store::OpenStatus::forbidden: http::error_response(out, 403, "outside the cache directory"); break;
         case store::OpenStatus::error: http::error_response(out, 500, "cannot open the file"); break;
     }
-    return file;
+    return std::move(opened.file);
 }
 
 // The validators and caching headers every answer about the file carries (§15.4.5: a 304 repeats them).

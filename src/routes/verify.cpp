@@ -50,8 +50,7 @@ std::string_view state_name(fill::FileState state) {
 }  // namespace
 
 fill::FileStatus ensure_servable(const store::Name& name, const RouteContext& ctx) {
-    store::OpenStatus open_status;
-    auto copy = ctx.files.open(name.local, open_status);
+    auto copy = ctx.files.open(name.local).file;
     if (!copy) return ctx.fills->ensure(name, std::nullopt);
     // The open-file cache trusts a descriptor for about a second. One evicted or
     // replaced since must not be called available: another thread's static

@@ -41,16 +41,13 @@ FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds rev
     if (!dir_fd_) throw std::runtime_error("cache directory '" + cache_dir + "': " + std::strerror(errno));
 }
 
-std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_name, OpenStatus& status) {
+Opened FileCache::open(std::string_view local_name) {
     auto now = std::chrono::steady_clock::now();
     auto it = entries_.find(local_name);
     if (it != entries_.end()) {
         Entry& e = it->second;
         e.used = now;
-        if (now - e.checked < revalidate_after_) {
-            status = OpenStatus::ok;
-            return e.file;
-        }
+        if (now - e.checked < revalidate_after_) return {e.file};
         // Still the same file at that name? (Fills and operators replace files by rename.)
         struct stat st {};
         std::string name(local_name);
@@ -58,18 +55,17 @@ std::shared_ptr<const http::OpenFile> FileCache::open(std::string_view local_nam
             static_cast<unsigned long long>(st.st_ino) == e.ino && mtime_ns(st) == e.mtime_ns &&
             static_cast<std::uint64_t>(st.st_size) == e.file->size) {
             e.checked = now;
-            status = OpenStatus::ok;
-            return e.file;
+            return {e.file};
         }
-        auto file = open_fresh(local_name, e, status);
-        if (!file) entries_.erase(it);
-        return file;
+        Opened opened = open_fresh(local_name, e);
+        if (!opened.file) entries_.erase(it);
+        return opened;
     }
     if (entries_.size() >= max_entries_) entries_.clear();
     Entry fresh;
-    auto file = open_fresh(local_name, fresh, status);
-    if (file) entries_.emplace(std::string(local_name), std::move(fresh));
-    return file;
+    Opened opened = open_fresh(local_name, fresh);
+    if (opened.file) entries_.emplace(std::string(local_name), std::move(fresh));
+    return opened;
 }
 
 void FileCache::maintain(std::int64_t date, std::chrono::steady_clock::time_point now) {
@@ -89,32 +85,27 @@ bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::tim
     return ::fstat(entry.file->fd.get(), &st) == 0 && st.st_nlink > 0;
 }
 
-std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view local_name, Entry& entry,
-                                                            OpenStatus& status) {
+Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
     std::string name(local_name);
-    const int opened = open_beneath(dir_fd_.get(), name);
-    if (opened < 0) {
-        const int err = -opened;
-        switch (err) {
+    auto opened = open_beneath(dir_fd_.get(), name);
+    if (!opened) {
+        switch (opened.code()) {
             case ENOENT:
             case ENOTDIR:
-            case ENAMETOOLONG: status = OpenStatus::not_found; break;
+            case ENAMETOOLONG: return {nullptr, OpenStatus::not_found};
             case EXDEV:
             case ELOOP:
             case EACCES:
-            case EPERM: status = OpenStatus::forbidden; break;
+            case EPERM: return {nullptr, OpenStatus::forbidden};
             default:
-                status = OpenStatus::error;
-                spdlog::error("open '{}' in the cache directory: {}", name, std::strerror(err));
+                spdlog::error("open '{}' in the cache directory: {}", name, std::strerror(opened.code()));
+                return {nullptr, OpenStatus::error};
         }
-        return nullptr;
     }
-    UniqueFd fd(opened);
+    UniqueFd fd = std::move(*opened);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        status = OpenStatus::not_found;  // directories, devices, FIFOs are never served
-        return nullptr;
-    }
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return {nullptr, OpenStatus::not_found};  // directories, devices, FIFOs are never served
     auto file = std::make_shared<http::OpenFile>();
     file->fd = std::move(fd);
     file->size = static_cast<std::uint64_t>(st.st_size);
@@ -130,8 +121,7 @@ std::shared_ptr<const http::OpenFile> FileCache::open_fresh(std::string_view loc
     entry.ino = static_cast<unsigned long long>(st.st_ino);
     entry.mtime_ns = mtime_ns(st);
     entry.mtime = st.st_mtim.tv_sec;
-    status = OpenStatus::ok;
-    return file;
+    return {std::move(file)};
 }
 
 }  // namespace cache_tier::store

@@ -32,6 +32,14 @@ enum class OpenStatus {
     error,      // any other failure (logged)
 };
 
+// What FileCache::open found: the file when `status` is ok, else null and why.
+// A plain pair rather than a Result: no message is built (the routes word the
+// answer from the status), and a hit costs only the shared_ptr copy.
+struct Opened {
+    std::shared_ptr<const http::OpenFile> file;
+    OpenStatus status = OpenStatus::ok;
+};
+
 class FileCache {
 public:
     // Opens `cache_dir` once; every file is opened relative to it and never outside it.
@@ -42,7 +50,7 @@ public:
 
     // `local_name` is a normalised name (store::normalize_name), relative to the cache directory.
     // The file's mtime and Last-Modified are never later than the last date given to maintain() (RFC 9110 §8.8.2.1).
-    std::shared_ptr<const http::OpenFile> open(std::string_view local_name, OpenStatus& status);
+    Opened open(std::string_view local_name);
 
     // Once a second, between requests. `date` is the second the Date header of
     // the responses until the next call carries. Drops the entries whose file
@@ -64,7 +72,7 @@ private:
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    std::shared_ptr<const http::OpenFile> open_fresh(std::string_view local_name, Entry& entry, OpenStatus& status);
+    Opened open_fresh(std::string_view local_name, Entry& entry);
     bool worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const;
 
     UniqueFd dir_fd_;

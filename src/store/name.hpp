@@ -29,6 +29,9 @@ struct Name {
 // percent-encoded (e.g. "Show/Ep%201.mp3"). Decodes percent-escapes exactly once;
 // a decoded '%' stays a literal character, so double encoding cannot smuggle
 // "..". A '+' is a literal plus.
+// `out` is an out-parameter on purpose, against the Result convention: the
+// verify and static hot paths pass a thread_local Name whose buffers are reused,
+// so a warm request allocates nothing.
 NameError normalize_name(std::string_view raw, Name& out);
 
 // One line saying what is wrong, for error messages ("name contains '..'").

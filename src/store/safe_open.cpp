@@ -50,48 +50,49 @@ int open_folder_beneath(int dir_fd, const std::string& folder, bool create) {
     return at.release();
 }
 
+// Why `name` could not be opened; the code stays the errno.
+Error open_error(const std::string& name, int code) {
+    if (code == EXDEV) return Error{"'" + name + "' leads outside the directory", code};
+    return system_error("cannot open '" + name + "'", code);
+}
+
 }  // namespace
 
-int open_beneath_by_segments(int dir_fd, const std::string& name) {
-    if (name.empty() || name.front() == '/') return -EXDEV;
+Result<UniqueFd> open_beneath_by_segments(int dir_fd, const std::string& name) {
+    if (name.empty() || name.front() == '/') return open_error(name, EXDEV);
+    UniqueFd owned;  // the folder this walk is in, once it has left dir_fd
     int at = dir_fd;
-    int owned = -1;  // the directory fd this walk opened, closed as it moves on
     std::size_t start = 0;
     for (;;) {
         std::size_t slash = name.find('/', start);
         std::string segment = name.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        if (segment.empty() || segment == "." || segment == "..") {
-            if (owned >= 0) ::close(owned);
-            return -EXDEV;
-        }
+        if (bad_segment(segment)) return open_error(name, EXDEV);
         const bool last = slash == std::string::npos;
         int flags = last ? kOpenFlags | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-        int fd = ::openat(at, segment.c_str(), flags);
-        int error = errno;
-        if (owned >= 0) ::close(owned);
-        if (fd < 0) return -error;
+        UniqueFd fd(::openat(at, segment.c_str(), flags));
+        if (!fd) return open_error(name, errno);
         if (last) return fd;
-        owned = at = fd;
+        owned = std::move(fd);
+        at = owned.get();
         start = slash + 1;
     }
 }
 
-int open_beneath(int dir_fd, const std::string& name) {
+Result<UniqueFd> open_beneath(int dir_fd, const std::string& name) {
     open_how how{};
     how.flags = kOpenFlags;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     long fd = ::syscall(SYS_openat2, dir_fd, name.c_str(), &how, sizeof how);
-    if (fd >= 0) return static_cast<int>(fd);
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     if (errno == ENOSYS || errno == EPERM) return open_beneath_by_segments(dir_fd, name);
-    return -errno;
+    return open_error(name, errno);
 }
 
 std::optional<std::uint64_t> servable_size(int dir_fd, const std::string& name) {
-    int fd = open_beneath(dir_fd, name);
-    if (fd < 0) return std::nullopt;
-    UniqueFd file(fd);
+    auto file = open_beneath(dir_fd, name);
+    if (!file) return std::nullopt;
     struct stat st {};
-    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    if (::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     return static_cast<std::uint64_t>(st.st_size);
 }
 

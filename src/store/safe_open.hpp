@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 
 namespace cache_tier::store {
 
@@ -15,13 +16,14 @@ namespace cache_tier::store {
 // that point out (openat2 RESOLVE_BENEATH). Where openat2 is missing (old
 // kernels, seccomp filters, valgrind) the name is walked one segment at a
 // time and every symbolic link is refused, which is stricter still.
-// O_NONBLOCK, so a FIFO cannot hang the caller. Returns the fd, or -errno
-// (-EXDEV or -ELOOP for a path that would leave the directory).
-int open_beneath(int dir_fd, const std::string& name);
+// O_NONBLOCK, so a FIFO cannot hang the caller. The error's code is the errno
+// (EXDEV or ELOOP for a path that would leave the directory); only a failure
+// builds a message, so a successful open allocates nothing.
+Result<UniqueFd> open_beneath(int dir_fd, const std::string& name);
 
 // The fallback on its own (tested directly, since this kernel has openat2):
 // one segment at a time, no symbolic link followed at all.
-int open_beneath_by_segments(int dir_fd, const std::string& name);
+Result<UniqueFd> open_beneath_by_segments(int dir_fd, const std::string& name);
 
 // The size of the regular file that open_beneath would serve at `name`, or
 // nothing when it would refuse it (missing, not a regular file, leading out of

@@ -34,10 +34,10 @@ protected:
     }
     // The cache's own reference, watched without keeping the file open.
     std::weak_ptr<const http::OpenFile> opened(const std::string& name) {
-        OpenStatus status;
-        auto file = cache_.open(name, status);
-        EXPECT_EQ(status, OpenStatus::ok) << name;
-        return file;
+        Opened result = cache_.open(name);
+        EXPECT_EQ(result.status, OpenStatus::ok) << name;
+        EXPECT_TRUE(result.file) << name;
+        return result.file;
     }
 
     ct_test::TempDir dir_;
@@ -65,8 +65,7 @@ TEST_F(FileCacheSweep, LetsGoOfAFileReplacedByARename) {
     std::filesystem::rename(dir_ / "new.tmp", dir_ / "a.txt");
     cache_.maintain(kDate);
     EXPECT_TRUE(a.expired());
-    OpenStatus status;
-    auto fresh = cache_.open("a.txt", status);
+    auto fresh = cache_.open("a.txt").file;
     ASSERT_TRUE(fresh);
     EXPECT_EQ(fresh->size, 3u);
 }
@@ -84,22 +83,21 @@ TEST_F(FileCacheSweep, LetsGoOfAFileNotAskedForWithinTheIdleLimit) {
 }
 
 TEST_F(FileCacheSweep, AResponseInFlightKeepsItsFileReadable) {
-    OpenStatus status;
-    auto in_flight = cache_.open("a.txt", status);
+    auto in_flight = cache_.open("a.txt").file;
     ASSERT_TRUE(in_flight);
     std::filesystem::remove(dir_ / "a.txt");
     cache_.maintain(kDate, Clock::now() + 1h);
     char buf[64] = {};
     ASSERT_EQ(::pread(in_flight->fd.get(), buf, sizeof buf, 0), 16) << "the response's descriptor was closed";
     EXPECT_EQ(std::string(buf, 16), "content of a.txt");
-    EXPECT_EQ(cache_.open("a.txt", status), nullptr);
-    EXPECT_EQ(status, OpenStatus::not_found);
+    Opened gone = cache_.open("a.txt");
+    EXPECT_EQ(gone.file, nullptr);
+    EXPECT_EQ(gone.status, OpenStatus::not_found);
 }
 
 TEST_F(FileCacheSweep, AModificationTimeAfterTheDateIsServedAsTheDate) {
     ct_test::set_mtime(dir_ / "a.txt", kDate + 2);
-    OpenStatus status;
-    auto before = cache_.open("a.txt", status);
+    auto before = cache_.open("a.txt").file;
     ASSERT_TRUE(before);
     EXPECT_EQ(before->mtime, kDate);
     EXPECT_EQ(before->last_modified, http::format_http_date(kDate));
@@ -107,23 +105,22 @@ TEST_F(FileCacheSweep, AModificationTimeAfterTheDateIsServedAsTheDate) {
     EXPECT_EQ(before->etag, http::strong_etag(kDate + 2, before->size));
 
     cache_.maintain(kDate + 1);
-    auto moving = cache_.open("a.txt", status);
+    auto moving = cache_.open("a.txt").file;
     EXPECT_EQ(moving->mtime, kDate + 1) << "Last-Modified did not move with the Date";
     EXPECT_EQ(moving->etag, before->etag);
 
     cache_.maintain(kDate + 5);
-    auto reached = cache_.open("a.txt", status);
+    auto reached = cache_.open("a.txt").file;
     EXPECT_EQ(reached->mtime, kDate + 2) << "the file's own time once the Date has passed it";
     EXPECT_EQ(reached->last_modified, http::format_http_date(kDate + 2));
 
     // A clock set back makes it later than the Date again.
     cache_.maintain(kDate);
-    EXPECT_EQ(cache_.open("a.txt", status)->mtime, kDate);
+    EXPECT_EQ(cache_.open("a.txt").file->mtime, kDate);
 }
 
 TEST_F(FileCacheSweep, AModificationTimeBeforeTheDateIsTheFilesOwn) {
-    OpenStatus status;
-    auto a = cache_.open("a.txt", status);
+    auto a = cache_.open("a.txt").file;
     ASSERT_TRUE(a);
     EXPECT_EQ(a->mtime, kDate - 100);
     EXPECT_EQ(a->last_modified, http::format_http_date(kDate - 100));
@@ -142,11 +139,20 @@ std::size_t open_descriptors() {
 
 TEST_F(FileCacheSweep, WhatIsNotAFileIsNotFoundAndItsDescriptorNotKept) {
     std::filesystem::create_directory(dir_ / "folder");
-    OpenStatus status;
     const std::size_t before = open_descriptors();
-    EXPECT_EQ(cache_.open("folder", status), nullptr);
-    EXPECT_EQ(status, OpenStatus::not_found);
+    Opened folder = cache_.open("folder");
+    EXPECT_EQ(folder.file, nullptr);
+    EXPECT_EQ(folder.status, OpenStatus::not_found);
     EXPECT_EQ(open_descriptors(), before);
+}
+
+TEST_F(FileCacheSweep, ALinkOutOfTheCacheDirectoryIsForbidden) {
+    ct_test::TempDir outside;
+    ct_test::write_file(outside / "secret.txt", "outside");
+    std::filesystem::create_symlink(outside / "secret.txt", dir_ / "out.txt");
+    Opened out = cache_.open("out.txt");
+    EXPECT_EQ(out.file, nullptr);
+    EXPECT_EQ(out.status, OpenStatus::forbidden);
 }
 
 TEST(FileCacheDirectory, AMissingCacheDirectorySaysWhich) {

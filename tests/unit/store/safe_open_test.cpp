@@ -20,7 +20,7 @@ using cache_tier::store::open_beneath_by_segments;
 using cache_tier::store::rename_beneath;
 using cache_tier::store::servable_size;
 using cache_tier::store::unlink_beneath;
-using OpenFn = std::function<int(int, const std::string&)>;
+using OpenFn = std::function<cache_tier::Result<cache_tier::UniqueFd>(int, const std::string&)>;
 
 class SafeOpen : public ::testing::TestWithParam<const char*> {
 protected:
@@ -41,16 +41,17 @@ protected:
         if (std::string(GetParam()) == "openat2") return open_beneath;
         return open_beneath_by_segments;
     }
-    // Opens, reads the whole file, closes; the error as -errno.
+    // Opens, reads the whole file, closes; the error's code is the errno.
     std::string read(const std::string& name, int* error = nullptr) const {
-        int fd = fn()(dir_, name);
-        if (fd < 0) {
-            if (error) *error = -fd;
+        auto fd = fn()(dir_, name);
+        if (!fd) {
+            if (error) *error = fd.code();
+            EXPECT_NE(fd.error().message.find("'" + name + "'"), std::string::npos)
+                << "the message does not name the file: " << fd.error().message;
             return {};
         }
         char buf[64];
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        ::close(fd);
+        ssize_t n = ::read(fd->get(), buf, sizeof buf);
         return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
     }
 
@@ -77,9 +78,10 @@ TEST_P(SafeOpen, AMissingFileIsENOENT) {
 }
 
 TEST_P(SafeOpen, AFifoDoesNotBlock) {
-    int fd = fn()(dir_, "fifo_dir/pipe");
-    ASSERT_GE(fd, 0);  // opened without a writer thanks to O_NONBLOCK; callers then refuse non-regular files
-    ::close(fd);
+    // Opened without a writer thanks to O_NONBLOCK; callers then refuse non-regular files.
+    auto fd = fn()(dir_, "fifo_dir/pipe");
+    ASSERT_TRUE(fd.ok()) << fd.error().message;
+    EXPECT_GE(fd->get(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, SafeOpen, ::testing::Values("openat2", "segments"));
