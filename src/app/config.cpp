@@ -46,6 +46,19 @@ std::chrono::seconds seconds(const json& v, const std::string& where) {
     return std::chrono::seconds(whole_number(v, where, 0, 10ull * 365 * 24 * 3600));
 }
 
+bool boolean(const json& v, const std::string& where) {
+    if (!v.is_boolean()) fail(where, "expected true or false, got " + shown(v));
+    return v.get<bool>();
+}
+
+// Seconds, fractions allowed ("stream_start_wait": 0.5), from 0 to `max_seconds`.
+std::chrono::milliseconds fractional_seconds(const json& v, const std::string& where, double max_seconds) {
+    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > max_seconds)
+        fail(where, "expected a number of seconds from 0 to " + std::to_string(static_cast<int>(max_seconds)) +
+                        ", got " + shown(v));
+    return std::chrono::milliseconds(static_cast<long long>(v.get<double>() * 1000 + 0.5));
+}
+
 using Setter = std::function<void(const json&, const std::string& where, Config&, const fs::path& base)>;
 
 // Every key the file may hold. Anything else is refused, so a typo does not
@@ -70,6 +83,10 @@ const std::map<std::string, Setter>& setters() {
         {"static_prefix", [](auto& v, auto& w, Config& c, auto&) { c.routes.static_prefix = text(v, w); }},
         {"cache_control", [](auto& v, auto& w, Config& c, auto&) { c.routes.cache_control = text(v, w); }},
         {"public_base_url", [](auto& v, auto& w, Config& c, auto&) { c.routes.public_base_url = text(v, w); }},
+        {"stream_misses", [](auto& v, auto& w, Config& c, auto&) { c.routes.stream_misses = boolean(v, w); }},
+        {"stream_start_wait", [](auto& v, auto& w, Config& c, auto&) {
+             c.routes.stream_start_wait = fractional_seconds(v, w, 60);
+         }},
         {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
         // The original project's name for the origin.
         {"download_base_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},

@@ -25,6 +25,8 @@ struct ServeFlags {
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
     std::optional<std::uint64_t> max_file_size, max_cache_size, negative_cache_time, revalidate_after;
+    std::optional<bool> stream_misses;
+    std::optional<double> stream_start_wait;
 };
 
 void apply_flags(const ServeFlags& f, Config& cfg) {
@@ -43,6 +45,9 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.max_cache_size) cfg.fill.max_cache_bytes = *f.max_cache_size;
     if (f.negative_cache_time) cfg.fill.negative_ttl = std::chrono::seconds(*f.negative_cache_time);
     if (f.revalidate_after) cfg.fill.revalidate_after = std::chrono::seconds(*f.revalidate_after);
+    if (f.stream_misses) cfg.routes.stream_misses = *f.stream_misses;
+    if (f.stream_start_wait)
+        cfg.routes.stream_start_wait = std::chrono::milliseconds(static_cast<long long>(*f.stream_start_wait * 1000 + 0.5));
 }
 
 int run_serve(const ServeFlags& flags) {
@@ -103,6 +108,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                                 defaults.fill.max_cache_bytes));
     cmd->add_option("--negative-cache-time", flags->negative_cache_time, fmt::format("Seconds an origin 404 is remembered (default {})", defaults.fill.negative_ttl.count()));
     cmd->add_option("--revalidate-after", flags->revalidate_after, fmt::format("Seconds before a cached file is revalidated (0: never; default {})", defaults.fill.revalidate_after.count()));
+    cmd->add_option("--stream-misses", flags->stream_misses,
+                    fmt::format("Stream a file being filled to the users /download sends to it (default {})",
+                                defaults.routes.stream_misses))
+        ->expected(1);
+    cmd->add_option("--stream-start-wait", flags->stream_start_wait,
+                    fmt::format("Seconds /download waits for a fill's origin head before going to the origin (default {})",
+                                defaults.routes.stream_start_wait.count() / 1000.0))
+        ->check(CLI::Range(0.0, 60.0));
     cmd->add_option("--max-connections", flags->max_connections, fmt::format("Open client connections (default {})", defaults.server.max_connections));
     cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -24,7 +24,7 @@ CacheAccounting::CacheAccounting(std::uint64_t limit, fs::path cache_dir, int ca
       clock_(clock) {}
 
 // Symbolic links are neither followed nor counted. A file's last use before
-// the start is taken as its modification time.
+// the start is taken as its fetch time (its record), else its modification time.
 void CacheAccounting::count_existing_files() {
     std::error_code ec;
     std::size_t files = 0;
@@ -40,7 +40,9 @@ void CacheAccounting::count_existing_files() {
         auto shard = table_.lock(local);
         Entry& e = shard.get(local, clock_.steady_now());
         count(e, static_cast<std::uint64_t>(st.st_size));
-        e.last_used = store::mtime_ns(st);
+        // A fill sets the copy's time to the origin's Last-Modified: when it was
+        // fetched, from its record, says more of its use than that.
+        e.last_used = e.meta ? e.meta->fetched_at * 1'000'000'000 : store::mtime_ns(st);
         ++files;
     }
     if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", cache_dir_.string(), ec.message());

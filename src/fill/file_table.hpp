@@ -5,6 +5,7 @@
 // wait for one another. Private to src/fill.
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -16,7 +17,13 @@
 
 #include "store/metadata.hpp"
 
+namespace cache_tier::http {
+struct OpenFile;
+}
+
 namespace cache_tier::fill {
+
+class FillProgress;
 
 using steady = std::chrono::steady_clock;
 
@@ -51,6 +58,9 @@ struct Entry {
     bool counted = false;          // the copy's size is in the cache's total
     std::uint64_t counted_size = 0;
     std::int64_t last_used = 0;    // ns since the epoch: last ensure() that found the copy, or its fill
+    // While a first fill runs: its progress, and the file as the routes serve it meanwhile.
+    std::shared_ptr<FillProgress> progress;
+    std::shared_ptr<const http::OpenFile> streaming_file;
 
     // The unexpired miss of `key`, if the origin said recently that it has no such file.
     const Miss* miss_of(std::string_view key, steady::time_point now) const;

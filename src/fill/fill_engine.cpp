@@ -6,6 +6,9 @@
 
 #include <fcntl.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -15,9 +18,14 @@
 
 #include "fill/cache_accounting.hpp"
 #include "fill/file_table.hpp"
+#include "fill/fill_progress.hpp"
 #include "fill/fill_queue.hpp"
 #include "fill/outcome.hpp"
 #include "fill/transfer.hpp"
+#include "http/conditional.hpp"
+#include "http/http_date.hpp"
+#include "http/mime.hpp"
+#include "http/response.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
 #include "store/safe_open.hpp"
@@ -77,6 +85,7 @@ struct FillEngine::Impl {
     FileStatus ensure_missing(const store::Name& name, FileTable::Locked& shard);
     bool revalidation_due(const Entry& e, std::uint64_t copy) const;
     void run(const Job& job, AbortSlot& slot);
+    std::shared_ptr<const http::OpenFile> streaming_file(const store::Name& name);
     void record(const Job& job, const FetchAttempt& attempt, const FetchResult& result, double seconds);
 };
 
@@ -145,6 +154,8 @@ FileStatus FillEngine::Impl::ensure_missing(const store::Name& name, FileTable::
         return {FileState::queue_full,
                 fmt::format("too many fills waiting ({}); not fetching this file now", queue.max_queued())};
     e.phase = Phase::queued;
+    // From now on a request may wait for the fill's head (see when_head).
+    e.progress = std::make_shared<FillProgress>(clock);
     return {FileState::filling, e.error_message};
 }
 
@@ -156,10 +167,15 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     const bool cache_is_the_limit = accounting.limited() && (req.max_size == 0 || accounting.limit() < req.max_size);
     if (cache_is_the_limit) req.max_size = accounting.limit();
     FetchAttempt attempt;
+    // Every fill chooses the copy's time; a first fill is also served while it
+    // runs, through the progress made when it was queued.
+    std::shared_ptr<FillProgress> progress;
     {
         auto shard = table.lock(job.name.local);
         Entry& e = shard.get(job.name.local, clock.steady_now());
         e.phase = Phase::running;
+        if (!job.revalidate && e.progress) progress = e.progress;
+        else progress = std::make_shared<FillProgress>(clock);
         // A copy is revalidated under the key it was fetched with, whoever's
         // spelling asked: the origin may be case-sensitive.
         if (job.revalidate && e.meta) {
@@ -180,7 +196,9 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     spdlog::info("fill {}: {} from {}", req.key, attempt.conditional ? "revalidating" : "fetching", origin->describe());
     const auto started = clock.steady_now();
     const TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local};
-    FetchResult result = transfer(*origin, req, target, slot);
+    FetchResult result = transfer(*origin, req, target, slot, progress.get());
+    // Streaming readers finish from their own descriptor, or end their connections now.
+    progress->finish(result.status == FetchStatus::ok);
     const double seconds = std::chrono::duration<double>(clock.steady_now() - started).count();
     if (result.status == FetchStatus::too_large && cache_is_the_limit)
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting.limit());
@@ -219,7 +237,34 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
     Entry& e = shard.get(local, now.steady);
     if (effects.uncount) accounting.uncount(e);
     if (effects.count_size) accounting.count(e, *effects.count_size);
+    e.progress.reset();
+    e.streaming_file.reset();
     e.phase = Phase::idle;
+}
+
+// The file as it can be served while it fills: the origin's validators (the
+// placed copy will have the same), the final size, and the fill's progress
+// for the server core to wait on. One per fill, made on the first request.
+std::shared_ptr<const http::OpenFile> FillEngine::Impl::streaming_file(const store::Name& name) {
+    auto shard = table.lock(name.local);
+    Entry* e = shard.find(name.local);
+    if (!e || !e->progress || !e->progress->published() || e->progress->failed()) return nullptr;
+    if (!e->streaming_file) {
+        const FillProgress& p = *e->progress;
+        UniqueFd fd(::dup(p.fd()));
+        if (!fd) return nullptr;
+        auto file = std::make_shared<http::OpenFile>();
+        file->fd = std::move(fd);
+        file->size = p.size();
+        file->etag = http::strong_etag(p.mtime(), p.size());
+        // RFC 9110 §8.8.2.1: never later than the Date, which may lag the clock by up to a second.
+        file->mtime = std::min(p.mtime(), clock.unix_seconds() - 1);
+        file->last_modified = http::format_http_date(file->mtime);
+        file->content_type = http::content_type_for(name.local);
+        file->growing = e->progress;
+        e->streaming_file = std::move(file);
+    }
+    return e->streaming_file;
 }
 
 FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> origin, const Clock& clock)
@@ -248,6 +293,23 @@ FileStatus FillEngine::ensure(const store::Name& name, std::optional<std::uint64
 }
 
 std::string FillEngine::origin_url(const store::Name& name) const { return impl_->origin->public_url(name.origin); }
+
+std::shared_ptr<const http::OpenFile> FillEngine::streaming_file(const store::Name& name) {
+    return impl_->streaming_file(name);
+}
+
+bool FillEngine::when_head(const store::Name& name, std::function<void()> wake) {
+    std::shared_ptr<FillProgress> progress;
+    {
+        auto shard = impl_->table.lock(name.local);
+        Entry* e = shard.find(name.local);
+        if (!e || !e->progress) return false;
+        progress = e->progress;
+    }
+    // Outside the shard's lock: the wake-up may run at once.
+    progress->when_head(std::move(wake));
+    return true;
+}
 
 bool FillEngine::wait_idle(std::chrono::milliseconds timeout) { return impl_->queue.wait_idle(timeout); }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,10 @@
 #include "common/clock.hpp"
 #include "origins/origin.hpp"
 #include "store/name.hpp"
+
+namespace cache_tier::http {
+struct OpenFile;
+}
 
 namespace cache_tier::fill {
 
@@ -60,6 +65,15 @@ public:
     // serve none. The routes pass what their open-file cache found, so that
     // /verify, /download and the static route always agree.
     FileStatus ensure(const store::Name& name, std::optional<std::uint64_t> copy_size);
+
+    // A file not cached yet but being filled, as it can be served meanwhile
+    // (its final size known, its bytes sent as they arrive), or null.
+    std::shared_ptr<const http::OpenFile> streaming_file(const store::Name& name);
+
+    // Call `wake` once, from any thread, when the running first fill of `name`
+    // has its origin's head (so streaming_file() can answer) or ended. False,
+    // and no call, when no such fill runs.
+    bool when_head(const store::Name& name, std::function<void()> wake);
 
     // Where to send a browser for a file that is not cached.
     std::string origin_url(const store::Name& name) const;

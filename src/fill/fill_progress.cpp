@@ -1,18 +1,46 @@
 #include "fill/fill_progress.hpp"
 
+#include "http/http_date.hpp"
+
 namespace cache_tier::fill {
 
 void FillProgress::attach_file(UniqueFd read_fd) { read_fd_ = std::move(read_fd); }
 
 Status FillProgress::on_head(const origins::FileHead& head) {
+    const std::int64_t now = clock_.unix_seconds();
+    const auto origin_time = http::parse_http_date(head.last_modified);
+    mtime_ = origin_time && *origin_time <= now ? *origin_time : now;
     // Without a length a response could not promise one, and without a
     // readable file there is nothing to send: the fill goes on unpublished.
-    if (!head.length || !read_fd_) return {};
-    size_ = *head.length;
-    etag_ = head.etag;
-    last_modified_ = head.last_modified;
-    published_.store(true, std::memory_order_release);
+    if (head.length && read_fd_) {
+        size_ = *head.length;
+        etag_ = head.etag;
+        last_modified_ = head.last_modified;
+        published_.store(true, std::memory_order_release);
+    }
+    wake_head_waiters();
     return {};
+}
+
+void FillProgress::when_head(std::function<void()> wake) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!head_or_end_) {
+            head_waiters_.push_back(std::move(wake));
+            return;
+        }
+    }
+    wake();
+}
+
+void FillProgress::wake_head_waiters() {
+    std::vector<std::function<void()>> ready;
+    {
+        std::lock_guard lock(mutex_);
+        head_or_end_ = true;
+        ready.swap(head_waiters_);
+    }
+    for (auto& wake : ready) wake();
 }
 
 void FillProgress::on_written(std::uint64_t total) {
@@ -22,6 +50,7 @@ void FillProgress::on_written(std::uint64_t total) {
 
 void FillProgress::finish(bool complete) {
     if (!complete) failed_.store(true, std::memory_order_release);
+    wake_head_waiters();
     wake_due(written_.load(std::memory_order_acquire), true);
 }
 

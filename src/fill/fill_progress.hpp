@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/unique_fd.hpp"
 #include "http/growing_body.hpp"
 #include "origins/origin.hpp"
@@ -19,6 +20,8 @@ namespace cache_tier::fill {
 
 class FillProgress final : public http::GrowingBody, public origins::FetchObserver {
 public:
+    explicit FillProgress(const Clock& clock) : clock_(clock) {}
+
     // A reader is woken when at least this much more than it has is written
     // (or the file ends): enough for one worthwhile sendfile.
     static constexpr std::uint64_t kWakeStep = 64 * 1024;
@@ -37,7 +40,16 @@ public:
     std::uint64_t size() const { return size_; }            // valid once published
     const std::string& etag() const { return etag_; }        // the origin's, once published
     const std::string& last_modified() const { return last_modified_; }
+    // The copy's modification time, chosen when the head arrives: the origin's
+    // Last-Modified (never later than now), else that moment. The placed copy
+    // gets it, so its validators are the ones served while it filled, the same
+    // on every node and after a refill of the same bytes. 0 before the head.
+    std::int64_t mtime() const { return mtime_; }
     int fd() const { return read_fd_.get(); }
+
+    // Call `wake` once, from any thread, when the origin's head has arrived
+    // (published or not) or the fill ended; at once if either already happened.
+    void when_head(std::function<void()> wake);
 
     // http::GrowingBody, on serving threads.
     std::uint64_t available() const override { return written_.load(std::memory_order_acquire); }
@@ -51,8 +63,11 @@ private:
     };
     bool due(const Waiter& waiter, std::uint64_t total) const;
     void wake_due(std::uint64_t total, bool everyone);
+    void wake_head_waiters();
 
+    const Clock& clock_;
     UniqueFd read_fd_;
+    std::int64_t mtime_ = 0;
     std::uint64_t size_ = 0;
     std::string etag_;
     std::string last_modified_;
@@ -60,7 +75,9 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<std::uint64_t> written_{0};
     std::mutex mutex_;
+    bool head_or_end_ = false;  // under mutex_
     std::vector<Waiter> waiters_;
+    std::vector<std::function<void()>> head_waiters_;
 };
 
 }  // namespace cache_tier::fill

@@ -1,5 +1,6 @@
 #include "fill/transfer.hpp"
 
+#include "fill/fill_progress.hpp"
 #include "store/temp_file.hpp"
 
 #include <fcntl.h>
@@ -55,12 +56,18 @@ FetchResult local_failure(FetchResult result, std::string message) {
 }  // namespace
 
 FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferTarget& target,
-                     AbortSlot& abort_slot) {
+                     AbortSlot& abort_slot, FillProgress* progress) {
     auto temp = store::TempFile::create(target.temp_dir, "fill", 0644);
     if (!temp) return local_failure({}, temp.error().message);
     if (!abort_slot.attach(temp->fd())) return local_failure({}, kAbandoned);
     origins::FetchRequest cancellable = req;
     cancellable.cancelled = &abort_slot.aborted();
+    if (progress) {
+        // Readers get their own descriptor of the file (mkstemp opens it read-write):
+        // sendfile reads at its own offsets, and it stays valid after the rename.
+        progress->attach_file(UniqueFd(::dup(temp->fd())));
+        cancellable.observer = progress;
+    }
     FetchResult result = origin.fetch(cancellable, temp->fd());
     if (abort_slot.detach()) return local_failure(std::move(result), kAbandoned);
     if (result.status != FetchStatus::ok) return result;
@@ -77,6 +84,12 @@ FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, 
         result.status = FetchStatus::too_large;
         result.message = fmt::format("file is larger than the maximum file size ({} bytes)", req.max_size);
         return result;
+    }
+    if (progress && progress->mtime() > 0) {
+        // The validators served while it filled are those of the placed copy.
+        const timespec times[2] = {{0, UTIME_OMIT}, {progress->mtime(), 0}};
+        if (::futimens(temp->fd(), times) != 0)
+            return local_failure(std::move(result), system_error("cannot set the time of " + temp->path()).message);
     }
     if (Status synced = temp->sync_and_close(); !synced) return local_failure(std::move(result), synced.error().message);
     // Placed beneath the cache directory one folder at a time: a link an

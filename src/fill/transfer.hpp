@@ -10,6 +10,8 @@
 
 namespace cache_tier::fill {
 
+class FillProgress;
+
 // Lets the engine cut a transfer short at shutdown. abort() raises the flag
 // transfer() hands the origin as FetchRequest::cancelled, which ends a fetch
 // within about a second even while the origin sends nothing; and it points the
@@ -40,7 +42,9 @@ struct TransferTarget {
 // directory (creating folders, following no link). Any failure, local ones
 // included, comes back as the FetchResult's status and message, and leaves no
 // temporary file behind.
+// With `progress`, the file being written can be served while it fills (see
+// FillProgress), and the placed copy gets the modification time it chose.
 origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferTarget& target,
-                              AbortSlot& abort_slot);
+                              AbortSlot& abort_slot, FillProgress* progress = nullptr);
 
 }  // namespace cache_tier::fill

@@ -15,6 +15,9 @@ struct Request {
     unsigned version = 11;    // 10 or 11
     bool keep_alive = true;
     bool has_body = false;
+    // The handler deferred its answer once (Response::defer) and is called
+    // again: this time it must answer.
+    bool retried = false;
 
     std::string_view host;
     std::string_view range;

@@ -3,13 +3,16 @@
 // Date, Server, Content-Length and Connection, and writes the body: from
 // memory with writev, or from a file with sendfile. Every other header goes
 // through Response::add_header, which refuses what would split the header block.
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "common/unique_fd.hpp"
+#include "http/growing_body.hpp"
 
 namespace cache_tier::http {
 
@@ -25,6 +28,9 @@ struct OpenFile {
     std::string etag;           // quoted strong validator, e.g. "\"5f2a-1000\""
     std::string last_modified;  // IMF-fixdate of mtime
     std::string_view content_type;
+    // Set while the file is still being filled: `size` is its final size, and
+    // the server core sends only what is on disk, waiting for the rest.
+    std::shared_ptr<GrowingBody> growing;
 };
 
 // Thrown by Response::add_header for a header that cannot go onto the wire as
@@ -36,8 +42,19 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+// A route that cannot answer yet, for a moment (a fill's origin has not
+// answered: /download waits to know whether the file can be streamed), asks to
+// be called again with the same request: when `wake_on`'s callback runs, or
+// after `retry_in`, whichever comes first. Meanwhile no thread waits.
+struct Deferral {
+    std::chrono::milliseconds retry_in{0};  // 0: not deferred
+    // Registers a one-shot callback, run on any thread; may be empty.
+    std::function<void(std::function<void()>)> wake_on;
+};
+
 struct Response {
     int status = 200;
+    Deferral defer;  // set by a route that wants to answer a little later
     std::string body;                        // in-memory body (used when no file)
     std::shared_ptr<const OpenFile> file;   // file body, if set
     std::uint64_t file_offset = 0;
@@ -64,6 +81,7 @@ struct Response {
         file_offset = file_length = 0;
         omit_body = false;
         close = false;
+        defer = {};
     }
 
 private:

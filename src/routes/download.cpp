@@ -14,6 +14,27 @@ void redirect(http::Response& out, std::string_view location) {
     out.add_header("Cache-Control", "no-store");
 }
 
+void redirect_to_local_copy(const store::Name& name, const RouteContext& ctx, http::Response& out) {
+    // Relative (the static prefix) unless a public base URL is configured;
+    // exactly one '/' between the two.
+    std::string_view base = ctx.options.public_base_url;
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    std::string location;
+    location.reserve(base.size() + ctx.options.static_prefix.size() + name.local.size());
+    location.append(base).append(ctx.options.static_prefix).append(store::encode_path(name.local));
+    redirect(out, location);
+}
+
+void redirect_to_origin(const store::Name& name, const RouteContext& ctx, http::Response& out) {
+    const std::string location = ctx.fills->origin_url(name);
+    // add_header would refuse such a Location (a 500); it is the origin's URL, so the answer is 502.
+    if (http::has_control_characters(location)) {
+        http::error_response(out, 502, "the origin gave an unusable URL for this file");
+        return;
+    }
+    redirect(out, location);
+}
+
 }  // namespace
 
 void handle_download(const http::Request& req, std::string_view raw_name, http::Response& out,
@@ -27,24 +48,23 @@ void handle_download(const http::Request& req, std::string_view raw_name, http::
         http::error_response(out, 503, "no origin configured");
         return;
     }
-    if (ensure_servable(name, ctx).available()) {
-        // Relative (the static prefix) unless a public base URL is configured;
-        // exactly one '/' between the two.
-        std::string_view base = ctx.options.public_base_url;
-        while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-        std::string location;
-        location.reserve(base.size() + ctx.options.static_prefix.size() + name.local.size());
-        location.append(base).append(ctx.options.static_prefix).append(store::encode_path(name.local));
-        redirect(out, location);
-        return;
+    const fill::FileStatus status = ensure_servable(name, ctx);
+    if (status.available()) return redirect_to_local_copy(name, ctx, out);
+    // A fill runs: once the origin's head is in, the local path streams the
+    // file from that one fetch, so this user costs no origin egress.
+    if (ctx.options.stream_misses && status.state == fill::FileState::filling) {
+        if (ctx.fills->streaming_file(name)) return redirect_to_local_copy(name, ctx, out);
+        if (!req.retried && ctx.options.stream_start_wait.count() > 0) {
+            out.defer.retry_in = ctx.options.stream_start_wait;
+            out.defer.wake_on = [fills = ctx.fills, name](std::function<void()> wake) {
+                if (!fills->when_head(name, wake)) wake();
+            };
+            return;
+        }
     }
-    const std::string location = ctx.fills->origin_url(name);
-    // add_header would refuse such a Location (a 500); it is the origin's URL, so the answer is 502.
-    if (http::has_control_characters(location)) {
-        http::error_response(out, 502, "the origin gave an unusable URL for this file");
-        return;
-    }
-    redirect(out, location);
+    // Not cached, not streamable in time (the origin is slow, the queue full,
+    // the file too large to keep): the user goes to the origin, as always.
+    redirect_to_origin(name, ctx, out);
 }
 
 }  // namespace cache_tier::routes

@@ -57,7 +57,7 @@ public:
         }
         RouteContext ctx{options_, fills_, files_};
         switch (m.endpoint) {
-            case Endpoint::static_file: return handle_static(req, m.raw_name, out, files_, options_);
+            case Endpoint::static_file: return handle_static(req, m.raw_name, out, files_, options_, fills_);
             case Endpoint::verify: return handle_verify(req, m.raw_name, out, ctx);
             case Endpoint::download: return handle_download(req, m.raw_name, out, ctx);
             case Endpoint::index: return handle_index(req, out, options_);

@@ -1,6 +1,7 @@
 #pragma once
 // The routes of `cache-tier serve`. Each is a plain function of the request;
 // the router (router.cpp) picks one by path prefix.
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,11 @@ struct RouteOptions {
     std::string static_prefix = "/static/files_cache/";  // starts and ends with '/'
     std::string cache_control = "public, max-age=86400";
     std::string public_base_url;  // "" => redirects to the static prefix, relative
+    // A /download of a file not cached yet: once its fill has the origin's
+    // head (waiting up to stream_start_wait for it), send the user to the
+    // local path, which streams the file as it fills; false: to the origin.
+    bool stream_misses = true;
+    std::chrono::milliseconds stream_start_wait{1000};
 };
 
 struct RouteContext {
@@ -38,9 +44,10 @@ void handle_verify(const http::Request& req, std::string_view raw_name, http::Re
 // GET /download/<name>: 302 to the local copy when cached, else to the origin (and a fill starts).
 void handle_download(const http::Request& req, std::string_view raw_name, http::Response& out,
                      const RouteContext& ctx);
-// GET/HEAD <static_prefix><name>: the cached file, with ranges and conditionals.
+// GET/HEAD <static_prefix><name>: the cached file, with ranges and conditionals;
+// with `fills`, a file still filling is streamed from its fill.
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out,
-                   store::FileCache& files, const RouteOptions& options);
+                   store::FileCache& files, const RouteOptions& options, fill::FillEngine* fills = nullptr);
 // GET /: a small HTML page naming the server and its endpoints.
 void handle_index(const http::Request& req, http::Response& out, const RouteOptions& options);
 

@@ -3,6 +3,7 @@
 // only described here (descriptor, offset, length); the server core sends it
 // with sendfile.
 #include "http/conditional.hpp"
+#include "fill/fill_engine.hpp"
 #include "http/range.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
@@ -64,8 +65,19 @@ http::RangeResult requested_range(const http::Request& req, const http::OpenFile
 }  // namespace
 
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
-                   const RouteOptions& options) {
+                   const RouteOptions& options, fill::FillEngine* fills) {
     auto file = open_named(raw_name, files, out);
+    // Not cached yet, but filling with its length known: everyone is served
+    // from the one origin fetch, each byte as soon as it is on disk.
+    if (!file && out.status == 404 && fills) {
+        store::Name name;
+        if (store::normalize_name(raw_name, name) == store::NameError::none) {
+            if (auto filling = fills->streaming_file(name)) {
+                out.reset();
+                file = std::move(filling);
+            }
+        }
+    }
     if (!file || !preconditions_pass(req, *file, options, out)) return;
 
     http::ByteRange range;

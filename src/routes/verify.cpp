@@ -101,6 +101,9 @@ void write_verify_json(http::Response& out, int status, std::string_view file, b
         body.append(",\"error\":true,\"error_msg\":");
         append_json_string(body, error_msg);
     }
+    // "available" stays false until the copy is whole (the original's clients
+    // rely on it); "filling" says a fill runs, whose file /download may stream.
+    if (state == "filling") body.append(",\"filling\":true");
     if (!state.empty()) body.append(",\"state\":\"").append(state).append("\"");
     body.append("}");
 }

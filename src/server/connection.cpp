@@ -106,8 +106,8 @@ void Connection::process() {
         if (ec == bhttp::error::header_limit) return respond_error(431);
         if (ec) return respond_error(400);  // need_more included: a complete header must parse
         begin_ += used;
-        handle_request();
-        if (!write_some()) return wait_writable();
+        if (!handle_request()) return defer();
+        if (!send_or_wait()) return;
         finish_response();
     }
 }
@@ -157,7 +157,7 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     process();
 }
 
-void Connection::handle_request() {
+bool Connection::handle_request() {
     http::Request& req = parser_->request();
     req.keep_alive = parser_->keep_alive();
     req.has_body = !parser_->is_done();
@@ -171,11 +171,43 @@ void Connection::handle_request() {
         response_.reset();
         http::error_response(response_, 500, "internal error");
     }
+    // Called again, a handler must answer; the first time it may ask to wait.
+    if (response_.defer.retry_in.count() > 0 && !req.retried) return false;
     // RFC 9110 §9.3.2: HEAD is GET without the content; the headers still say its length.
     if (req.method == http::Method::head) response_.omit_body = true;
     // A body we did not read would be taken for the next request: close instead.
     if (!req.keep_alive || req.has_body || worker_.stopping()) response_.close = true;
     build_head(&req);
+    return true;
+}
+
+// The handler answers a little later: on its wake-up or its deadline, on this
+// connection's loop. Pipelined requests wait in the buffer meanwhile.
+void Connection::defer() {
+    http::Deferral deferral = std::move(response_.defer);
+    phase_ = Phase::deferred;
+    deadline_ = worker_.clock().now() + deferral.retry_in + worker_.options().send_timeout;
+    retry_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), deferral.retry_in);
+    retry_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->retry();
+    });
+    if (deferral.wake_on)
+        deferral.wake_on([weak = weak_from_this(), poster = worker_.poster()] {
+            poster->post([weak] {
+                if (auto self = weak.lock()) self->retry();
+            });
+        });
+}
+
+void Connection::retry() {
+    if (phase_ != Phase::deferred) return;  // the other trigger came first, or the connection ended
+    retry_timer_.reset();                   // cancels the timer if the wake-up came first
+    phase_ = Phase::reading;
+    parser_->request().retried = true;
+    handle_request();
+    if (!send_or_wait()) return;
+    finish_response();
+    process();
 }
 
 void Connection::respond_error(int status) {
@@ -183,7 +215,7 @@ void Connection::respond_error(int status) {
     http::error_response(response_, status, http::reason_phrase(status));
     response_.close = true;
     build_head(nullptr);
-    if (!write_some()) return wait_writable();
+    if (!send_or_wait()) return;
     finish_response();
 }
 
@@ -213,8 +245,9 @@ void Connection::build_head(const http::Request* req) {
     phase_ = Phase::writing;
 }
 
-// Writes as much as the socket takes without blocking.
-bool Connection::write_some() {
+// Writes as much as the socket takes without blocking, and as much of a
+// filling file as is on disk.
+Connection::Sent Connection::write_some() {
     const bool send_body = !response_.omit_body;
     const std::uint64_t body_len = send_body ? response_.content_length() : 0;
     const bool file_body = send_body && response_.file;
@@ -238,24 +271,46 @@ bool Connection::write_some() {
                 body_sent_ += static_cast<std::size_t>(n) - head_part;
             }
         } else {
-            off_t offset = static_cast<off_t>(response_.file_offset + body_sent_);
-            std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(body_len - body_sent_, kSendfileChunk));
+            const std::uint64_t at = response_.file_offset + body_sent_;
+            std::uint64_t ready = body_len - body_sent_;
+            if (const auto& growing = response_.file->growing) {
+                const std::uint64_t on_disk = growing->available();
+                if (on_disk <= at) {
+                    if (!growing->failed()) return Sent::waiting_for_data;
+                    // The fill failed: end the connection before the promised
+                    // Content-Length, so no client takes a short file for the whole.
+                    phase_ = Phase::closed;
+                    return Sent::all;
+                }
+                ready = std::min(ready, on_disk - at);
+            }
+            off_t offset = static_cast<off_t>(at);
+            std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(ready, kSendfileChunk));
             n = ::sendfile(fd_, response_.file->fd.get(), &offset, count);
             if (n > 0) body_sent_ += static_cast<std::uint64_t>(n);
             if (n == 0) {
                 // The file shrank under us (truncated by hand): the promised
                 // length cannot be kept, so the connection must end.
                 close_after_ = true;
-                return true;
+                return Sent::all;
             }
         }
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return Sent::socket_full;
             close_after_ = true;  // peer gone
             phase_ = Phase::closed;
-            return true;
+            return Sent::all;
         }
+    }
+    return Sent::all;
+}
+
+bool Connection::send_or_wait() {
+    switch (write_some()) {
+        case Sent::all: return true;
+        case Sent::socket_full: wait_writable(); return false;
+        case Sent::waiting_for_data: wait_for_data(); return false;
     }
     return true;
 }
@@ -265,10 +320,29 @@ void Connection::wait_writable() {
     socket_.async_wait(asio::ip::tcp::socket::wait_write,
                        [self = shared_from_this()](const boost::system::error_code& ec) {
                            if (ec || self->phase_ == Phase::closed) return self->close();
-                           if (!self->write_some()) return self->wait_writable();
-                           self->finish_response();
-                           self->process();
+                           self->resume_sending();
                        });
+}
+
+// The file is still being filled: its writer wakes this connection, on this
+// connection's own loop, once more of it is on disk (never a busy poll). The
+// wake-up holds the connection: nothing else does while it waits. The send
+// timeout runs meanwhile; the fill's own timeouts end a stalled origin, and
+// its end (whole or failed) wakes every waiting connection.
+void Connection::wait_for_data() {
+    deadline_ = worker_.clock().now() + worker_.options().send_timeout;
+    const std::uint64_t at = response_.file_offset + body_sent_;
+    response_.file->growing->wait_beyond(at, [self = shared_from_this(), poster = worker_.poster()] {
+        poster->post([self] {
+            if (self->phase_ == Phase::writing) self->resume_sending();
+        });
+    });
+}
+
+void Connection::resume_sending() {
+    if (!send_or_wait()) return;
+    finish_response();
+    process();
 }
 
 void Connection::finish_response() {

@@ -5,6 +5,7 @@
 // is only asked to wait when the socket would block.
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,18 +35,26 @@ public:
     Connection* next = nullptr;
 
 private:
-    enum class Phase { reading, writing, lingering, closed };
+    enum class Phase { reading, deferred, writing, lingering, closed };
 
     void process();
     void begin_request();
     void read_rest_of_header();
     void read_more();
     void on_read(const boost::system::error_code& ec, std::size_t n);
-    void handle_request();
+    bool handle_request();  // false: the handler deferred its answer (see retry)
+    void defer();
+    void retry();
     void respond_error(int status);
     void build_head(const http::Request* req);
-    bool write_some();  // true when the response is fully sent
+    enum class Sent { all, socket_full, waiting_for_data };
+    Sent write_some();
+    // Sends what it can; true when the response is complete, else it waits
+    // (for the socket, or for a filling file's next bytes) and resumes itself.
+    bool send_or_wait();
     void wait_writable();
+    void wait_for_data();
+    void resume_sending();
     void finish_response();
     void linger();
     void drain();
@@ -66,6 +75,7 @@ private:
     Phase phase_ = Phase::reading;
     std::chrono::steady_clock::time_point deadline_;
     std::string peer_;  // remote address, for the access log only
+    std::unique_ptr<boost::asio::steady_timer> retry_timer_;  // only while a handler defers
 };
 
 }  // namespace cache_tier::server

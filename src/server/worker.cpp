@@ -1,5 +1,7 @@
 #include "server/worker.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,7 +36,17 @@ Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_f
     acceptor_.non_blocking(true, ec);
 }
 
-Worker::~Worker() = default;
+Worker::~Worker() { poster_->close(); }
+
+void LoopPoster::post(std::function<void()> work) {
+    std::lock_guard lock(mutex_);
+    if (io_) boost::asio::post(*io_, std::move(work));
+}
+
+void LoopPoster::close() {
+    std::lock_guard lock(mutex_);
+    io_ = nullptr;
+}
 
 void Worker::run() {
     if (acceptor_.is_open()) accept();

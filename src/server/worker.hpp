@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include "http/handler.hpp"
 #include "server/access_log.hpp"
@@ -18,6 +20,20 @@
 namespace cache_tier::server {
 
 class Connection;
+
+// Lets other threads (a fill's writer waking the connections that stream its
+// file) run work on a worker's loop for as long as the worker lives; once it
+// is gone, posting does nothing instead of touching a destroyed loop.
+class LoopPoster {
+public:
+    explicit LoopPoster(boost::asio::io_context& io) : io_(&io) {}
+    void post(std::function<void()> work);
+    void close();
+
+private:
+    std::mutex mutex_;
+    boost::asio::io_context* io_;
+};
 
 struct SharedState {
     SharedState(const ServerOptions& o, AccessLog* log) : options(o), access_log(log) {}
@@ -41,6 +57,7 @@ public:
     void serve(boost::asio::ip::tcp::socket socket);
 
     boost::asio::io_context& io() { return io_; }
+    const std::shared_ptr<LoopPoster>& poster() const { return poster_; }
     SharedState& shared() { return shared_; }
     const ServerOptions& options() const { return shared_.options; }
     CoarseClock& clock() { return clock_; }
@@ -58,6 +75,7 @@ private:
 
     SharedState& shared_;
     boost::asio::io_context io_{1};
+    std::shared_ptr<LoopPoster> poster_ = std::make_shared<LoopPoster>(io_);
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer ticker_;
     boost::asio::steady_timer accept_retry_;

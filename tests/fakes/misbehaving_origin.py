@@ -25,6 +25,8 @@ Answers that are not the whole, unencoded file, though they look like success:
   /lengthlist/<name>                      one Content-Length line "N, N+10"
   /samelengths/<name>                     one Content-Length line "N, N" (RFC 9110 §8.6 allows it)
   /badlength/<name>                       Content-Length: -N (libcurl 7.88 refuses this one itself)
+  /slowhead/<name>?delay=2                the file, its head sent only after `delay` seconds
+  /slowreset/<name>?chunk=65536&interval=0.05  half the file slowly, then a TCP reset
   /cl-and-te/<name>                       Content-Length and Transfer-Encoding: chunked, body chunked
   /nostore/<name>                         the file with Cache-Control: no-store (no cache may keep it)
   /private/<name>                         the file with Cache-Control: private, max-age=60 (no shared cache may)
@@ -46,7 +48,7 @@ import fake_common  # noqa: E402
 
 BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
               "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
-              "badlength", "cl-and-te", "nostore", "private", "privatefield")
+              "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -95,6 +97,11 @@ class Handler(fake_common.LoggingHandler):
             self.send_until_close(body)
         elif behaviour == "stall":
             self.send_then_stall(body)
+        elif behaviour == "slowhead":
+            time.sleep(float(query.get("delay", 2)))
+            self.serve_file(file_path, lambda: self.send_simple(404, b"not found\n"))
+        elif behaviour == "slowreset":
+            self.send_slowly_then_reset(body, int(query.get("chunk", 65536)), float(query.get("interval", 0.05)))
         else:
             self.send_not_the_file(behaviour, status, body)
 
@@ -114,6 +121,19 @@ class Handler(fake_common.LoggingHandler):
                 time.sleep(interval)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as a test of timeouts expects
+        self.close_connection = True
+
+    def send_slowly_then_reset(self, body, chunk, interval):
+        self.start_body(len(body))
+        try:
+            for offset in range(0, len(body) // 2, max(1, chunk)):
+                self.wfile.write(body[offset:min(offset + chunk, len(body) // 2)])
+                self.wfile.flush()
+                time.sleep(interval)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
         self.close_connection = True
 
     def send_then_reset(self, body):

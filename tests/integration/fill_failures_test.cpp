@@ -61,16 +61,21 @@ TEST_F(FillFailures, AFullQueueStillRedirectsToTheOrigin) {
         ct_test::write_file(origin / name, ct_test::random_bytes(1 << 20));
     CacheTierServer server(cache.path(), {"--origin", fake.base_url() + "/slow", "--fill-workers", "1",
                                           "--max-queued-fills", "1"});
-    for (const char* name : {"a.bin", "b.bin", "c.bin", "d.bin"}) {
-        auto response = ct_test::http_get(server.port(), std::string("/download/") + name);
-        ASSERT_TRUE(response);
-        EXPECT_EQ(response->status, 302);
-        EXPECT_EQ(response->header("Location"), fake.base_url() + "/slow/" + name);
-        // The only worker must have taken a.bin before the others queue,
-        // or the queue's one place would still hold it.
-        if (std::string(name) == "a.bin") {
-            ASSERT_TRUE(ct_test::eventually([&] { return !temp_files(cache.path()).empty(); }, 10s));
-        }
+    auto location_of = [&](const std::string& name) {
+        auto response = ct_test::http_get(server.port(), "/download/" + name);
+        EXPECT_TRUE(response && response->status == 302) << name;
+        return response ? response->header("Location") : std::string();
+    };
+    // The one worker takes a.bin, whose head comes at once: it streams from the local path.
+    EXPECT_EQ(location_of("a.bin"), "/static/files_cache/a.bin");
+    ASSERT_TRUE(ct_test::eventually([&] { return !temp_files(cache.path()).empty(); }, 10s));
+    // b.bin takes the queue's one place; its head cannot come within the wait: to the origin.
+    EXPECT_EQ(location_of("b.bin"), fake.base_url() + "/slow/b.bin");
+    // No room for c.bin and d.bin: to the origin at once, as before streaming.
+    for (const char* name : {"c.bin", "d.bin"}) {
+        const auto asked = std::chrono::steady_clock::now();
+        EXPECT_EQ(location_of(name), fake.base_url() + "/slow/" + name);
+        EXPECT_LT(std::chrono::steady_clock::now() - asked, 500ms) << name << " waited for a fill that was never queued";
     }
     // One fill runs, one more waits: the others found no room.
     EXPECT_EQ(verify(server.port(), "d.bin")["state"], "queue_full");

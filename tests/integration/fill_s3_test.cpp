@@ -67,7 +67,8 @@ TEST_F(FillFromS3, AWrongSecretIsRefusedAndReported) {
 }
 
 TEST_F(FillFromS3, DownloadOfAMissRedirectsToAPresignedUrlTheBucketAccepts) {
-    CacheTierServer server(cache.path(), {"--origin", "s3://private-bucket/media"}, env(kSecretKey));
+    CacheTierServer server(cache.path(), {"--origin", "s3://private-bucket/media", "--stream-misses", "false"},
+                           env(kSecretKey));
     auto redirect = ct_test::http_get(server.port(), "/download/Show/Ep%201.mp3");
     ASSERT_TRUE(redirect);
     EXPECT_EQ(redirect->status, 302);

@@ -158,7 +158,7 @@ TEST_F(FillFromS3rver, AnUnknownAccessKeyIsRefusedAndReported) {
 }
 
 TEST_F(FillFromS3rver, DownloadOfAMissRedirectsToAPresignedUrlTheStoreServes) {
-    auto server = serve();
+    auto server = serve({"--stream-misses", "false"});  // to the origin, as the original did
     auto redirect = ct_test::http_get(server->port(), "/download/" + key);
     ASSERT_TRUE(redirect);
     EXPECT_EQ(redirect->status, 302);

@@ -3,7 +3,11 @@
 // queue full) and the times it is remembered for, without a process or a sleep.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "fill_test_support.hpp"
+#include "http/response.hpp"
 #include "scripted_origin.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
@@ -216,6 +220,55 @@ TEST_F(EngineOutcomes, AFullQueueSaysSoAndOneFillRunsPerFile) {
     EXPECT_EQ(origin->count("b.bin"), 1);
     EXPECT_EQ(origin->count("c.bin"), 0);
     EXPECT_TRUE(engine->ensure(name_of("b.bin")).available());
+}
+
+TEST_F(EngineOutcomes, AFillWithAKnownLengthCanBeServedWhileItRuns) {
+    Script s = file(std::string(1000, 'a') + std::string(1000, 'b'));
+    s.last_modified = "Sun, 06 Nov 1994 08:49:37 GMT";
+    s.held_mid_body = true;
+    origin->set("ep.mp3", s);
+    start();
+    EXPECT_EQ(engine->ensure(name_of("ep.mp3")).state, FileState::filling);
+    ASSERT_TRUE(origin->wait_at_gate(1, 10s));  // half written, the rest held back
+    auto filling = engine->streaming_file(name_of("EP.mp3"));
+    ASSERT_TRUE(filling);
+    EXPECT_EQ(filling->size, 2000u);
+    ASSERT_TRUE(filling->growing);
+    EXPECT_EQ(filling->growing->available(), 1000u);
+    EXPECT_EQ(filling->last_modified, "Sun, 06 Nov 1994 08:49:37 GMT");  // the origin's
+    char first[4] = {};
+    ASSERT_EQ(::pread(filling->fd.get(), first, 4, 996), 4);
+    EXPECT_EQ(std::string(first, 4), "aaaa");
+    origin->open_gate();
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_EQ(filling->growing->available(), 2000u);
+    EXPECT_FALSE(filling->growing->failed());
+    EXPECT_FALSE(engine->streaming_file(name_of("ep.mp3")));  // cached now: served as any copy
+    // The placed copy has the time the streamed one was served with.
+    struct stat st {};
+    ASSERT_EQ(::stat((cache / "ep.mp3").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mtim.tv_sec, 784111777);
+}
+
+TEST_F(EngineOutcomes, AFailedFillTellsItsStreamingReaders) {
+    Script s = file(std::string(2000, 'x'));
+    s.held_mid_body = true;
+    s.status = FetchStatus::short_body;
+    s.message = "origin closed the connection after 1000 of 2000 bytes";
+    origin->set("ep.mp3", s);
+    start();
+    engine->ensure(name_of("ep.mp3"));
+    ASSERT_TRUE(origin->wait_at_gate(1, 10s));
+    auto filling = engine->streaming_file(name_of("ep.mp3"));
+    ASSERT_TRUE(filling);
+    bool woken = false;
+    filling->growing->wait_beyond(1000, [&] { woken = true; });
+    origin->open_gate();
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_TRUE(woken);
+    EXPECT_TRUE(filling->growing->failed());
+    EXPECT_FALSE(engine->streaming_file(name_of("ep.mp3")));
+    EXPECT_FALSE(fs::exists(cache / "ep.mp3"));
 }
 
 }  // namespace

@@ -12,16 +12,16 @@ namespace {
 UniqueFd readable_fd() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
 
 TEST(FillProgress, IsPublishedOnlyWithALengthAndAFile) {
-    FillProgress no_file;
+    FillProgress no_file(system_clock());
     ASSERT_TRUE(no_file.on_head({1000, "\"e\"", ""}).ok());
     EXPECT_FALSE(no_file.published());
 
-    FillProgress no_length;
+    FillProgress no_length(system_clock());
     no_length.attach_file(readable_fd());
     ASSERT_TRUE(no_length.on_head({std::nullopt, "", ""}).ok());
     EXPECT_FALSE(no_length.published());
 
-    FillProgress known;
+    FillProgress known(system_clock());
     known.attach_file(readable_fd());
     ASSERT_TRUE(known.on_head({1000, "\"e\"", "Sun, 06 Nov 1994 08:49:37 GMT"}).ok());
     EXPECT_TRUE(known.published());
@@ -31,7 +31,7 @@ TEST(FillProgress, IsPublishedOnlyWithALengthAndAFile) {
 }
 
 TEST(FillProgress, AReaderIsWokenOnceAStepWorthSendingIsWritten) {
-    FillProgress progress;
+    FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
     int woken = 0;
@@ -46,7 +46,7 @@ TEST(FillProgress, AReaderIsWokenOnceAStepWorthSendingIsWritten) {
 }
 
 TEST(FillProgress, WaitingForWhatIsThereWakesAtOnce) {
-    FillProgress progress;
+    FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
     progress.on_written(5000);
@@ -56,7 +56,7 @@ TEST(FillProgress, WaitingForWhatIsThereWakesAtOnce) {
 }
 
 TEST(FillProgress, TheEndOfTheFileIsEnoughNearTheEnd) {
-    FillProgress progress;
+    FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({100, "", ""}).ok());
     int woken = 0;
@@ -66,7 +66,7 @@ TEST(FillProgress, TheEndOfTheFileIsEnoughNearTheEnd) {
 }
 
 TEST(FillProgress, EveryReaderIsWokenWhenTheFillFails) {
-    FillProgress progress;
+    FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
     int woken = 0;
@@ -80,7 +80,7 @@ TEST(FillProgress, EveryReaderIsWokenWhenTheFillFails) {
 }
 
 TEST(FillProgress, AWholeFillWakesTheReadersAndIsNotFailed) {
-    FillProgress progress;
+    FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({10, "", ""}).ok());
     int woken = 0;

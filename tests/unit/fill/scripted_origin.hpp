@@ -28,6 +28,8 @@ struct Script {
     std::string answer;        // the origin's status and reason phrase, for failures ("404 Not Found")
     std::string origin_code;   // the origin's own reason (S3's <Code>)
     bool held = false;         // wait at the gate until open_gate()
+    bool held_mid_body = false;  // write half the body, then wait at the gate
+    std::string last_modified;
 };
 
 class ScriptedOrigin final : public cache_tier::origins::Origin {
@@ -84,13 +86,8 @@ public:
             } else {
                 script = it->second;
             }
-            if (script.held) {
-                ++state_->waiting_at_gate;
-                state_->arrived.notify_all();
-                state_->gate_opened.wait(lock, [&] { return state_->gate_open; });
-                --state_->waiting_at_gate;
-            }
         }
+        if (script.held) wait_at_gate();
         FetchResult result;
         result.status = script.status;
         result.http_status = script.http_status;
@@ -112,12 +109,25 @@ public:
         if (script.status == FetchStatus::ok || script.status == FetchStatus::short_body) {
             const std::string& body = script.body;
             const std::size_t sent = script.status == FetchStatus::ok ? body.size() : body.size() / 2;
-            if (cache_tier::store::write_all(out_fd, body.data(), sent) != 0) {
+            if (req.observer) {
+                auto go = req.observer->on_head({body.size(), script.etag, script.last_modified});
+                if (!go.ok()) {
+                    result.status = FetchStatus::local_error;
+                    result.message = go.error().message;
+                    return result;
+                }
+            }
+            const std::size_t first = script.held_mid_body ? std::min(sent, body.size() / 2) : sent;
+            bool written = write_part(out_fd, req, body.data(), 0, first);
+            if (script.held_mid_body) wait_at_gate();
+            written = written && write_part(out_fd, req, body.data(), first, sent);
+            if (!written) {
                 result.status = FetchStatus::local_error;
                 result.message = "write failed";
             }
             result.bytes = sent;
             result.etag = script.etag;
+            result.last_modified = script.last_modified;
         }
         return result;
     }
@@ -126,6 +136,21 @@ public:
     std::string describe() const override { return "scripted origin"; }
 
 private:
+    void wait_at_gate() {
+        std::unique_lock lock(state_->mutex);
+        ++state_->waiting_at_gate;
+        state_->arrived.notify_all();
+        state_->gate_opened.wait(lock, [&] { return state_->gate_open; });
+        --state_->waiting_at_gate;
+    }
+    // Bytes [from, to) of the body, told to the observer as they land.
+    static bool write_part(int fd, const FetchRequest& req, const char* body, std::size_t from, std::size_t to) {
+        if (to <= from) return true;
+        if (cache_tier::store::write_all(fd, body + from, to - from) != 0) return false;
+        if (req.observer) req.observer->on_written(to);
+        return true;
+    }
+
     std::shared_ptr<State> state_;
 };
 

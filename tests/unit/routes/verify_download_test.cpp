@@ -1,5 +1,7 @@
 // /verify and /download as plain functions of the request, over a real fill
 // engine and a file:// origin: the JSON clients parse and the redirects.
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -118,6 +120,7 @@ TEST_F(VerifyAndDownload, WithoutAnOriginVerifySaysSo) {
 }
 
 TEST_F(VerifyAndDownload, DownloadOfAMissRedirectsToTheOriginAndFills) {
+    options.stream_misses = false;  // the original's behaviour
     download("Show/Ep%201.mp3");
     EXPECT_EQ(out.status, 302);
     EXPECT_EQ(header(out, "Location"), fills->origin_url({"show/ep 1.mp3", "Show/Ep 1.mp3"}));
@@ -126,6 +129,26 @@ TEST_F(VerifyAndDownload, DownloadOfAMissRedirectsToTheOriginAndFills) {
     EXPECT_EQ(out.body, "");
     ASSERT_TRUE(fills->wait_idle(10s));
     EXPECT_TRUE(fs::exists(cache / "show/ep 1.mp3"));
+}
+
+// With streaming (the default), a miss whose fill has no head yet is answered
+// a little later: the route defers, and answers when called again.
+TEST_F(VerifyAndDownload, DownloadOfAMissDefersThenAnswersWhenCalledAgain) {
+    download("Show/Ep%201.mp3");
+    EXPECT_EQ(out.defer.retry_in, options.stream_start_wait);
+    ASSERT_TRUE(out.defer.wake_on);
+    EXPECT_EQ(header(out, "Location"), "");
+    // The wake-up comes once the fill's head is in (or it ended).
+    std::promise<void> woken;
+    out.defer.wake_on([&] { woken.set_value(); });
+    ASSERT_EQ(woken.get_future().wait_for(10s), std::future_status::ready);
+    ASSERT_TRUE(fills->wait_idle(10s));
+    // Called again, it must answer: the copy is there by now, so to it.
+    req.retried = true;
+    download("Show/Ep%201.mp3");
+    EXPECT_EQ(out.defer.retry_in.count(), 0);
+    EXPECT_EQ(out.status, 302);
+    EXPECT_EQ(header(out, "Location"), "/static/files_cache/show/ep%201.mp3");
 }
 
 TEST_F(VerifyAndDownload, DownloadOfACachedFileRedirectsToTheLocalCopy) {
