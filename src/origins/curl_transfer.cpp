@@ -137,9 +137,9 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         transfer.abort = Abort::received_too_large;
         return 0;
     }
-    if (int error = store::write_all(transfer.out_fd, data, length); error != 0) {
+    if (Status written = store::write_all(transfer.out_fd, data, length); !written) {
         transfer.abort = Abort::write_failed;
-        transfer.write_errno = error;
+        transfer.write_errno = written.code();
         return 0;
     }
     transfer.bytes += length;

@@ -71,8 +71,8 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size, const FetchRequest& 
             buffer.resize(1 << 18);
             n = ::read(in, buffer.data(), std::min(chunk, buffer.size()));
             if (n > 0) {
-                if (int error = store::write_all(out, buffer.data(), static_cast<std::size_t>(n)); error != 0) {
-                    outcome.error = error;
+                if (Status written = store::write_all(out, buffer.data(), static_cast<std::size_t>(n)); !written) {
+                    outcome.error = written.code();
                     outcome.write_side = true;
                     return outcome;
                 }

@@ -4,21 +4,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace cache_tier::store {
 
-int write_all(int fd, const char* data, std::size_t size) {
+namespace {
+Error why(int code) { return Error{std::strerror(code), code}; }
+}  // namespace
+
+Status write_all(int fd, const char* data, std::size_t size) {
     while (size > 0) {
         ssize_t written = ::write(fd, data, size);
         if (written < 0) {
             if (errno == EINTR) continue;
-            return errno;
+            return why(errno);
         }
-        if (written == 0) return EIO;  // no progress on a regular file: do not spin
+        if (written == 0) return why(EIO);  // no progress on a regular file: do not spin
         data += written;
         size -= static_cast<std::size_t>(written);
     }
-    return 0;
+    return {};
 }
 
 void sync_directory(const std::filesystem::path& dir) {

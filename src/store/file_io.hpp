@@ -3,10 +3,15 @@
 #include <cstddef>
 #include <filesystem>
 
+#include "common/result.hpp"
+
 namespace cache_tier::store {
 
-// Write all `size` bytes, retrying short writes and EINTR. Returns 0 or the errno.
-int write_all(int fd, const char* data, std::size_t size);
+// Write all `size` bytes, retrying short writes and EINTR. The error says only
+// why, in the system's words, with the errno as its code (EIO for a write that
+// made no progress): the caller knows what it was writing and says so first
+// ("writing the temporary file failed: " + message).
+Status write_all(int fd, const char* data, std::size_t size);
 
 // A rename or unlink is only durable once the folder that holds the name is synced.
 void sync_directory(const std::filesystem::path& dir);

@@ -136,8 +136,8 @@ Status MetadataStore::save(std::string_view local_name, const FileMeta& meta) co
     auto temp = TempFile::create(temp_dir_, "meta", 0644);
     if (!temp) return temp.error();
     const std::string text = format_record(local_name, meta);
-    if (int error = write_all(temp->fd(), text.data(), text.size()); error != 0)
-        return system_error("cannot write " + temp->path(), error);
+    if (Status written = write_all(temp->fd(), text.data(), text.size()); !written)
+        return Error{"cannot write " + temp->path() + ": " + written.error().message, written.code()};
     if (Status synced = temp->sync_and_close(); !synced) return synced;
     return temp->place_at(target);
 }

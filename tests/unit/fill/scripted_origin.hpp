@@ -146,7 +146,7 @@ private:
     // Bytes [from, to) of the body, told to the observer as they land.
     static bool write_part(int fd, const FetchRequest& req, const char* body, std::size_t from, std::size_t to) {
         if (to <= from) return true;
-        if (cache_tier::store::write_all(fd, body + from, to - from) != 0) return false;
+        if (!cache_tier::store::write_all(fd, body + from, to - from).ok()) return false;
         if (req.observer) req.observer->on_written(to);
         return true;
     }

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "store/file_io.hpp"
 #include "support/process.hpp"
 
@@ -21,7 +24,7 @@ TEST(TempFile, AFileNeverPlacedLeavesNothing) {
     {
         auto temp = TempFile::create(dir.path(), "fill", 0644);
         ASSERT_TRUE(temp.ok()) << temp.error().message;
-        EXPECT_EQ(cache_tier::store::write_all(temp->fd(), "half", 4), 0);
+        EXPECT_TRUE(cache_tier::store::write_all(temp->fd(), "half", 4).ok());
         EXPECT_FALSE(empty_dir(dir.path()));
     }
     EXPECT_TRUE(empty_dir(dir.path()));
@@ -34,7 +37,7 @@ TEST(TempFile, PlacedBeneathItAppearsWholeWithItsPermissions) {
     {
         auto temp = TempFile::create(tmp.path(), "fill", 0644);
         ASSERT_TRUE(temp.ok());
-        ASSERT_EQ(cache_tier::store::write_all(temp->fd(), "whole", 5), 0);
+        ASSERT_TRUE(cache_tier::store::write_all(temp->fd(), "whole", 5).ok());
         ASSERT_TRUE(temp->sync_and_close().ok());
         ASSERT_TRUE(temp->place_beneath(cache_fd, "show/ep.mp3").ok());
     }
@@ -68,12 +71,22 @@ TEST(TempFile, PlacedAtAPathReplacesWhatWasThere) {
     {
         auto temp = TempFile::create(dir / "tmp", "meta", 0644);
         ASSERT_TRUE(temp.ok());
-        ASSERT_EQ(cache_tier::store::write_all(temp->fd(), "new", 3), 0);
+        ASSERT_TRUE(cache_tier::store::write_all(temp->fd(), "new", 3).ok());
         ASSERT_TRUE(temp->sync_and_close().ok());
         ASSERT_TRUE(temp->place_at(dir / "records/a.json").ok());
     }
     EXPECT_EQ(ct_test::read_file(dir / "records/a.json"), "new");
     EXPECT_TRUE(empty_dir(dir / "tmp"));
+}
+
+TEST(WriteAll, AFailedWriteSaysOnlyWhyWithTheErrno) {
+    int read_only = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(read_only, 0);
+    auto written = cache_tier::store::write_all(read_only, "x", 1);
+    ::close(read_only);
+    ASSERT_FALSE(written.ok());
+    EXPECT_EQ(written.code(), EBADF);
+    EXPECT_EQ(written.error().message, std::strerror(EBADF));  // the caller says what it was writing
 }
 
 TEST(TempFile, CreatingInAMissingFolderSaysWhere) {
