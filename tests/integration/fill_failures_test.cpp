@@ -87,14 +87,7 @@ TEST_F(FillFailures, SigtermDuringAStalledFillExitsPromptly) {
     CacheTierServer server(cache.path(), {"--origin", fake.base_url() + "/stall"});
     EXPECT_EQ(verify(server.port(), "file.bin")["state"], "filling");
     // The fake sends the first KB, then nothing for a minute.
-    ASSERT_TRUE(ct_test::eventually(
-        [&] {
-            auto temps = temp_files(cache.path());
-            std::error_code ec;
-            return !temps.empty() && fs::file_size(temps.front(), ec) > 0;
-        },
-        10s))
-        << server_log(server);
+    ASSERT_TRUE(fill_under_way(cache.path())) << server_log(server);
     const auto signalled = std::chrono::steady_clock::now();
     auto status = server.process().stop(SIGTERM, 3s);
     const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
@@ -112,14 +105,7 @@ TEST_F(FillFailures, KilledMidFillServesNoPartialFileAndRefillsAfterRestart) {
         // 64 KB every half second: the 4 MB fill takes half a minute.
         CacheTierServer slow(cache.path(), {"--origin", fake.base_url() + "/slow"});
         EXPECT_EQ(verify(slow.port(), "big.bin")["state"], "filling");
-        ASSERT_TRUE(ct_test::eventually(
-            [&] {
-                auto temps = temp_files(cache.path());
-                std::error_code ec;
-                return !temps.empty() && fs::file_size(temps.front(), ec) > 0;
-            },
-            10s))
-            << server_log(slow);
+        ASSERT_TRUE(fill_under_way(cache.path())) << server_log(slow);
         slow.process().kill9();
     }
     ASSERT_FALSE(temp_files(cache.path()).empty());  // what kill -9 left behind

@@ -53,6 +53,17 @@ inline std::vector<fs::path> temp_files(const fs::path& cache_dir) {
     return found;
 }
 
+// Until a fill has written its first bytes into the temporary folder.
+inline bool fill_under_way(const fs::path& cache_dir, std::chrono::milliseconds timeout = 10s) {
+    return ct_test::eventually(
+        [&] {
+            auto temps = temp_files(cache_dir);
+            std::error_code ec;
+            return !temps.empty() && fs::file_size(temps.front(), ec) > 0;
+        },
+        timeout);
+}
+
 // nginx started as root serves as user nobody: a 0700 mkdtemp folder must be opened up.
 inline const fs::path& world_readable(const fs::path& dir) {
     fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
