@@ -70,6 +70,8 @@ void Connection::abort() {
     boost::system::error_code ec;
     phase_ = Phase::closed;
     socket_.close(ec);  // pending operations complete with operation_aborted
+    // Waiting for a filling file: let go of it on this loop, once the caller is done with it.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->worker_.unpark(self.get()); });
 }
 
 void Connection::close_when_idle() {
@@ -325,15 +327,19 @@ void Connection::wait_writable() {
 }
 
 // The file is still being filled: its writer wakes this connection, on this
-// connection's own loop, once more of it is on disk (never a busy poll). The
-// wake-up holds the connection: nothing else does while it waits. The send
-// timeout runs meanwhile; the fill's own timeouts end a stalled origin, and
-// its end (whole or failed) wakes every waiting connection.
+// connection's own loop, once more of it is on disk (never a busy poll).
+// Meanwhile the worker holds the connection (park), the writer only a weak
+// reference. The send timeout runs meanwhile; the fill's own timeouts end a
+// stalled origin, and its end (whole or failed) wakes every waiting connection.
 void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
+    worker_.park(shared_from_this());
     const std::uint64_t at = response_.file_offset + body_sent_;
-    response_.file->growing->wait_beyond(at, [self = shared_from_this(), poster = worker_.poster()] {
-        poster->post([self] {
+    response_.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {
+        poster->post([weak] {
+            auto self = weak.lock();
+            if (!self) return;
+            self->worker_.unpark(self.get());
             if (self->phase_ == Phase::writing) self->resume_sending();
         });
     });

@@ -142,6 +142,19 @@ void Worker::attach(Connection* c) {
     head_ = c;
 }
 
+void Worker::park(std::shared_ptr<Connection> c) {
+    Connection* key = c.get();
+    parked_[key] = std::move(c);
+}
+
+std::shared_ptr<Connection> Worker::unpark(Connection* c) {
+    auto it = parked_.find(c);
+    if (it == parked_.end()) return nullptr;
+    auto held = std::move(it->second);
+    parked_.erase(it);
+    return held;
+}
+
 void Worker::detach(Connection* c) {
     if (c->prev) c->prev->next = c->next;
     if (c->next) c->next->prev = c->prev;

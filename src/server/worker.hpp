@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "http/handler.hpp"
 #include "server/access_log.hpp"
@@ -67,6 +68,11 @@ public:
     // Connections link themselves in and out of the worker's list.
     void attach(Connection* c);
     void detach(Connection* c);
+    // A connection waiting for a filling file's next bytes is held here, on its
+    // own loop, not by the fill's writer: it is never destroyed on another
+    // thread, nor after its worker.
+    void park(std::shared_ptr<Connection> c);
+    std::shared_ptr<Connection> unpark(Connection* c);
 
 private:
     void accept();
@@ -84,6 +90,8 @@ private:
     Connection* head_ = nullptr;  // intrusive list of live connections
     bool stopping_ = false;
     std::chrono::steady_clock::time_point force_close_at_{};
+    // Last: destroyed first, while the list the connections leave is still there.
+    std::unordered_map<Connection*, std::shared_ptr<Connection>> parked_;
 };
 
 }  // namespace cache_tier::server
