@@ -37,10 +37,8 @@ void AbortSlot::abort() {
     if (fd_ < 0) return;
     // dup2 swaps the descriptor atomically: the worker still owns the number
     // (it closes it only after detach()), and every later write gets EBADF.
-    int read_only = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (read_only < 0) return;
-    ::dup2(read_only, fd_);
-    ::close(read_only);
+    UniqueFd read_only(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (read_only) ::dup2(read_only.get(), fd_);
 }
 
 namespace {

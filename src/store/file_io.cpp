@@ -1,5 +1,7 @@
 #include "store/file_io.hpp"
 
+#include "common/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,10 +29,8 @@ Status write_all(int fd, const char* data, std::size_t size) {
 }
 
 void sync_directory(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd) ::fsync(fd.get());
 }
 
 }  // namespace cache_tier::store
