@@ -208,6 +208,12 @@ void configure(CURL* curl, const OriginOptions& opts, const TransferRequest& tra
     }
     if (opts.total_timeout.count() > 0) set(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.total_timeout.count()));
     set(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    // A new connection for every fetch: an origin that sends bytes past a
+    // response's end (a sloppy one, or a second response nobody asked for)
+    // would otherwise have them read as the answer to the next request on the
+    // reused connection, and cached under another file's name. A fill is a
+    // whole file fetched in the background: a handshake costs it nothing visible.
+    set(curl, CURLOPT_FORBID_REUSE, 1L);
     set(curl, CURLOPT_USERAGENT, opts.user_agent.c_str());
     set(curl, CURLOPT_HTTPHEADER, headers);
     set(curl, CURLOPT_HEADERFUNCTION, &on_header);
@@ -315,7 +321,10 @@ void describe_transport_failure(CURLcode code, CURL* curl, const Transfer& trans
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
             result.status = FetchStatus::origin_error;
-            result.message = "bad origin URL: " + detail;
+            // curl says "unsupported protocol" for an answer that is not HTTP/1.x at all.
+            result.message = (detail.find("HTTP/0.9") != std::string::npos ? "origin sent an invalid response: "
+                                                                             : "bad origin URL: ") +
+                             detail;
             return;
         default:
             result.message = "origin transfer failed: " + detail;

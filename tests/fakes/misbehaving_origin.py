@@ -25,6 +25,8 @@ Answers that are not the whole, unencoded file, though they look like success:
   /lengthlist/<name>                      one Content-Length line "N, N+10"
   /samelengths/<name>                     one Content-Length line "N, N" (RFC 9110 §8.6 allows it)
   /badlength/<name>                       Content-Length: -N (libcurl 7.88 refuses this one itself)
+  /excess/<name>                          the file, then (after 50 ms) a whole second response on the
+                                          same keep-alive connection that no request asked for
   /slowhead/<name>?delay=2                the file, its head sent only after `delay` seconds
   /slowreset/<name>?chunk=65536&interval=0.05  half the file slowly, then a TCP reset
   /cl-and-te/<name>                       Content-Length and Transfer-Encoding: chunked, body chunked
@@ -48,7 +50,7 @@ import fake_common  # noqa: E402
 
 BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
               "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
-              "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset")
+              "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset", "excess")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -97,6 +99,8 @@ class Handler(fake_common.LoggingHandler):
             self.send_until_close(body)
         elif behaviour == "stall":
             self.send_then_stall(body)
+        elif behaviour == "excess":
+            self.send_with_excess(body)
         elif behaviour == "slowhead":
             time.sleep(float(query.get("delay", 2)))
             self.serve_file(file_path, lambda: self.send_simple(404, b"not found\n"))
@@ -122,6 +126,16 @@ class Handler(fake_common.LoggingHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up, as a test of timeouts expects
         self.close_connection = True
+
+    def send_with_excess(self, body):
+        # A sloppy origin's bytes past its Content-Length: were the connection
+        # reused, the next request would read them as its answer.
+        self.start_body(len(body))
+        self.wfile.write(body)
+        self.wfile.flush()
+        time.sleep(0.05)
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nPOISONED!!\n")
+        self.wfile.flush()
 
     def send_slowly_then_reset(self, body, chunk, interval):
         self.start_body(len(body))

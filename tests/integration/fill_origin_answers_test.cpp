@@ -4,6 +4,8 @@
 // fill fails with an error_msg naming the problem, and nothing is cached.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <cctype>
 #include <memory>
 #include <ostream>
@@ -96,6 +98,23 @@ INSTANTIATE_TEST_SUITE_P(
             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
         return name;
     });
+
+// An origin that sends a second response nobody asked for after a file: the
+// next fills must get their own files, never those bytes.
+TEST(OriginAnswersExcess, BytesPastAResponseNeverBecomeAnotherFile) {
+    TempDir origin, cache;
+    ct_test::write_file(origin / "first.bin", ct_test::random_bytes(1000, 1));
+    for (int i = 0; i < 6; ++i) ct_test::write_file(origin / ("v" + std::to_string(i) + ".bin"), ct_test::random_bytes(5000, 10 + i));
+    FakeOrigin fake("misbehaving_origin.py", origin.path());
+    CacheTierServer server(cache.path(), {"--origin", fake.base_url(), "--fill-workers", "1"});
+    ASSERT_TRUE(eventually_state(server.port(), "excess/first.bin", "cached")) << server_log(server);
+    for (int i = 0; i < 6; ++i) {
+        const std::string name = "v" + std::to_string(i) + ".bin";
+        std::this_thread::sleep_for(100ms);  // the excess is sent 50 ms after the file
+        ASSERT_TRUE(eventually_state(server.port(), name, "cached")) << name << "\n" << server_log(server);
+        EXPECT_TRUE(ct_test::read_file(cache / name) == ct_test::read_file(origin / name)) << name << " is not its file";
+    }
+}
 
 // Answers that are the file after all, each for the rule's own reason.
 class OriginAnswersAccepted : public ::testing::TestWithParam<const char*> {};
