@@ -257,8 +257,7 @@ std::shared_ptr<const http::OpenFile> FillEngine::Impl::streaming_file(const sto
         file->fd = std::move(fd);
         file->size = p.size();
         file->etag = http::strong_etag(p.mtime(), p.size());
-        // RFC 9110 §8.8.2.1: never later than the Date, which may lag the clock by up to a second.
-        file->mtime = std::min(p.mtime(), clock.unix_seconds() - 1);
+        file->mtime = p.mtime();  // at most the Date (see FillProgress::mtime): RFC 9110 §8.8.2.1
         file->last_modified = http::format_http_date(file->mtime);
         file->content_type = http::content_type_for(name.local);
         file->growing = e->progress;

@@ -7,9 +7,12 @@ namespace cache_tier::fill {
 void FillProgress::attach_file(UniqueFd read_fd) { read_fd_ = std::move(read_fd); }
 
 Status FillProgress::on_head(const origins::FileHead& head) {
-    const std::int64_t now = clock_.unix_seconds();
+    // A second back from now: never later than any Date sent from here on
+    // (the Date is formatted once a second), so the Last-Modified served while
+    // it fills and after it is placed is one and the same.
+    const std::int64_t latest = clock_.unix_seconds() - 1;
     const auto origin_time = http::parse_http_date(head.last_modified);
-    mtime_ = origin_time && *origin_time <= now ? *origin_time : now;
+    mtime_ = origin_time && *origin_time <= latest ? *origin_time : latest;
     // Without a length a response could not promise one, and without a
     // readable file there is nothing to send: the fill goes on unpublished.
     if (head.length && read_fd_) {

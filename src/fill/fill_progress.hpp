@@ -41,7 +41,7 @@ public:
     const std::string& etag() const { return etag_; }        // the origin's, once published
     const std::string& last_modified() const { return last_modified_; }
     // The copy's modification time, chosen when the head arrives: the origin's
-    // Last-Modified (never later than now), else that moment. The placed copy
+    // Last-Modified, else that moment (never later than a second before it). The placed copy
     // gets it, so its validators are the ones served while it filled, the same
     // on every node and after a refill of the same bytes. 0 before the head.
     std::int64_t mtime() const { return mtime_; }

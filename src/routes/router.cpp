@@ -57,7 +57,9 @@ public:
         }
         RouteContext ctx{options_, fills_, files_};
         switch (m.endpoint) {
-            case Endpoint::static_file: return handle_static(req, m.raw_name, out, files_, options_, fills_);
+            // stream_misses false: the original's behaviour, a file is served once it is whole.
+            case Endpoint::static_file:
+                return handle_static(req, m.raw_name, out, files_, options_, options_.stream_misses ? fills_ : nullptr);
             case Endpoint::verify: return handle_verify(req, m.raw_name, out, ctx);
             case Endpoint::download: return handle_download(req, m.raw_name, out, ctx);
             case Endpoint::index: return handle_index(req, out, options_);

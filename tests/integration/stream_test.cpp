@@ -35,7 +35,10 @@ class Streaming : public ::testing::Test {
 protected:
     TempDir origin, cache;
     std::string body = ct_test::random_bytes(8 << 20, 17);
-    void SetUp() override { ct_test::write_file(origin / "Show/Big.mp3", body); }
+    void SetUp() override {
+        ct_test::write_file(origin / "Show/Big.mp3", body);
+        ct_test::set_mtime(origin / "Show/Big.mp3", 1'700'000'000);  // published a while ago
+    }
 };
 
 TEST_F(Streaming, ADownloadOfAMissStreamsToEveryoneFromOneOriginFetch) {
@@ -68,7 +71,7 @@ TEST_F(Streaming, ADownloadOfAMissStreamsToEveryoneFromOneOriginFetch) {
     EXPECT_EQ(tail->status, 206);
     EXPECT_TRUE(tail->body == body.substr(body.size() - 1000));
 
-    std::string etag_while_filling;
+    std::string etag_while_filling, last_modified_while_filling;
     for (auto& listener : listeners) {
         auto got = listener.get();
         ASSERT_TRUE(got) << "a listener did not get the whole file";
@@ -76,6 +79,7 @@ TEST_F(Streaming, ADownloadOfAMissStreamsToEveryoneFromOneOriginFetch) {
         EXPECT_EQ(got->header("Content-Length"), std::to_string(body.size()));
         EXPECT_TRUE(got->body == body) << "a listener got other bytes than the origin's";
         etag_while_filling = got->header("ETag");
+        last_modified_while_filling = got->header("Last-Modified");
     }
     ASSERT_TRUE(eventually_state(server.port(), "Show/Big.mp3", "cached")) << server_log(server);
     EXPECT_EQ(nginx.count_requests("GET /Show/Big.mp3"), 1);
@@ -84,6 +88,7 @@ TEST_F(Streaming, ADownloadOfAMissStreamsToEveryoneFromOneOriginFetch) {
     auto cached = ct_test::http_get(server.port(), "/static/files_cache/show/big.mp3");
     ASSERT_TRUE(cached);
     EXPECT_EQ(cached->header("ETag"), etag_while_filling);
+    EXPECT_EQ(cached->header("Last-Modified"), last_modified_while_filling);
     struct stat st {};
     ASSERT_EQ(::stat((origin / "Show/Big.mp3").c_str(), &st), 0);
     EXPECT_EQ(cached->header("Last-Modified"), ct_test::http_date(st.st_mtim.tv_sec));
@@ -96,6 +101,10 @@ TEST_F(Streaming, StreamMissesFalseSendsUsersToTheOriginAsBefore) {
     ASSERT_TRUE(download);
     EXPECT_EQ(download->status, 302);
     EXPECT_EQ(download->header("Location"), nginx.base_url() + "/Show/Big.mp3");
+    // And the local path serves the file only once it is whole.
+    auto direct = ct_test::http_get(server.port(), "/static/files_cache/show/big.mp3");
+    ASSERT_TRUE(direct);
+    EXPECT_EQ(direct->status, 404);
 }
 
 TEST_F(Streaming, AnOriginTooSlowToAnswerSendsTheUserThereAfterTheWait) {

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include "support/manual_clock.hpp"
+
 namespace cache_tier::fill {
 namespace {
 
@@ -89,6 +91,23 @@ TEST(FillProgress, AWholeFillWakesTheReadersAndIsNotFailed) {
     progress.finish(true);
     EXPECT_EQ(woken, 1);
     EXPECT_FALSE(progress.failed());
+}
+
+// The copy's time: the origin's Last-Modified, else the head's arrival, and
+// never later than a second before it (so never later than any Date sent).
+TEST(FillProgress, TheCopysTimeIsTheOriginsOrJustBeforeNow) {
+    ct_test::ManualClock clock;
+    const std::int64_t now = clock.unix_seconds();
+    auto mtime_for = [&](const std::string& last_modified) {
+        FillProgress progress(clock);
+        progress.attach_file(readable_fd());
+        EXPECT_TRUE(progress.on_head({10, "", last_modified}).ok());
+        return progress.mtime();
+    };
+    EXPECT_EQ(mtime_for("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+    EXPECT_EQ(mtime_for(""), now - 1);
+    EXPECT_EQ(mtime_for("not a date"), now - 1);
+    EXPECT_EQ(mtime_for("Fri, 01 Jan 2100 00:00:00 GMT"), now - 1);  // an origin clock set wrong
 }
 
 }  // namespace
