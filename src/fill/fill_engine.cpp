@@ -22,9 +22,6 @@
 #include "fill/fill_queue.hpp"
 #include "fill/outcome.hpp"
 #include "fill/transfer.hpp"
-#include "http/conditional.hpp"
-#include "http/http_date.hpp"
-#include "http/mime.hpp"
 #include "http/response.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
@@ -253,13 +250,8 @@ std::shared_ptr<const http::OpenFile> FillEngine::Impl::streaming_file(const sto
         const FillProgress& p = *e->progress;
         UniqueFd fd(::dup(p.fd()));
         if (!fd) return nullptr;
-        auto file = std::make_shared<http::OpenFile>();
-        file->fd = std::move(fd);
-        file->size = p.size();
-        file->etag = http::strong_etag(p.mtime(), p.size());
-        file->mtime = p.mtime();  // at most the Date (see FillProgress::mtime): RFC 9110 §8.8.2.1
-        file->last_modified = http::format_http_date(file->mtime);
-        file->content_type = http::content_type_for(name.local);
+        // Its time is already at most any Date sent (see FillProgress::mtime).
+        auto file = http::describe_file(std::move(fd), p.size(), p.mtime(), clock.unix_seconds(), name.local);
         file->growing = e->progress;
         e->streaming_file = std::move(file);
     }

@@ -1,8 +1,12 @@
 #include "http/response.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
+#include "http/conditional.hpp"
+#include "http/http_date.hpp"
+#include "http/mime.hpp"
 #include "http/number.hpp"
 #include "http/status.hpp"
 
@@ -75,6 +79,18 @@ bool has_control_characters(std::string_view value) {
     for (unsigned char c : value)
         if (c < 0x20 || c == 0x7f) return true;
     return false;
+}
+
+std::shared_ptr<OpenFile> describe_file(UniqueFd fd, std::uint64_t size, std::int64_t mtime, std::int64_t date,
+                                        std::string_view name) {
+    auto file = std::make_shared<OpenFile>();
+    file->fd = std::move(fd);
+    file->size = size;
+    file->mtime = std::min(mtime, date);
+    file->etag = strong_etag(mtime, size);
+    file->last_modified = format_http_date(file->mtime);
+    file->content_type = content_type_for(name);
+    return file;
 }
 
 }  // namespace cache_tier::http

@@ -33,6 +33,15 @@ struct OpenFile {
     std::shared_ptr<GrowingBody> growing;
 };
 
+// The one way an OpenFile is described: `name`'s file, `size` bytes, modified
+// at `mtime`, served with responses dated `date`. Last-Modified (and what
+// conditionals compare) is never later than the Date (RFC 9110 §8.8.2.1); the
+// ETag keeps the file's own time, so it does not change when the Date passes
+// it. A file served while it fills and its cached copy are described alike,
+// so they carry the same validators.
+std::shared_ptr<OpenFile> describe_file(UniqueFd fd, std::uint64_t size, std::int64_t mtime, std::int64_t date,
+                                        std::string_view name);
+
 // Thrown by Response::add_header for a header that cannot go onto the wire as
 // given. It is a bug in the route (values from a request are escaped, values
 // from elsewhere checked, before they get there): the server core logs it and

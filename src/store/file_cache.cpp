@@ -24,10 +24,6 @@ std::int64_t system_seconds() {
         .count();
 }
 
-// RFC 9110 §8.8.2.1: a modification time later than the message's Date (a
-// file filled in the second the coarse Date has not reached yet, or a clock
-// set wrong) is replaced by that Date.
-std::int64_t last_modified_as_sent(std::int64_t mtime, std::int64_t date) { return std::min(mtime, date); }
 
 }  // namespace
 
@@ -79,7 +75,7 @@ bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::tim
     if (now - entry.used > idle_limit_) return false;
     // Its Last-Modified (and what conditionals compare) moves with the date
     // while its time is ahead of it, or went back with the clock: rebuild it.
-    if (entry.file->mtime != last_modified_as_sent(entry.mtime, date_)) return false;
+    if (entry.file->mtime != std::min(entry.mtime, date_)) return false;
     // Unlinked: eviction, a purge, or a rename over it. Only the descriptor keeps its blocks allocated.
     struct stat st {};
     return ::fstat(entry.file->fd.get(), &st) == 0 && st.st_nlink > 0;
@@ -106,15 +102,8 @@ Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
         return {nullptr, OpenStatus::not_found};  // directories, devices, FIFOs are never served
-    auto file = std::make_shared<http::OpenFile>();
-    file->fd = std::move(fd);
-    file->size = static_cast<std::uint64_t>(st.st_size);
-    // Conditionals are judged against this time too, so they agree with the Last-Modified sent.
-    file->mtime = last_modified_as_sent(st.st_mtim.tv_sec, date_);
-    // The file's own time: the tag must not change when the Date passes it.
-    file->etag = http::strong_etag(st.st_mtim.tv_sec, file->size);
-    file->last_modified = http::format_http_date(file->mtime);
-    file->content_type = http::content_type_for(local_name);
+    auto file = http::describe_file(std::move(fd), static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec, date_,
+                                    local_name);
     entry.file = file;
     entry.checked = entry.used = std::chrono::steady_clock::now();
     entry.dev = static_cast<unsigned long long>(st.st_dev);
