@@ -16,8 +16,10 @@ namespace {
 thread_local store::Name scratch_name;
 
 // The file a request names, or null with `out` holding the error answer.
+// Not cached yet, but filling with its length known (with `fills`): the
+// filling file, so everyone is served from the one origin fetch.
 std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, store::FileCache& files,
-                                                 http::Response& out) {
+                                                 fill::FillEngine* fills, http::Response& out) {
     store::Name& name = scratch_name;
     if (auto err = store::normalize_name(raw_name, name); err != store::NameError::none) {
         // cache-tier's own files are not to be known from outside: as if absent.
@@ -26,6 +28,9 @@ std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, stor
         return nullptr;
     }
     store::Opened opened = files.open(name.local);
+    if (opened.status == store::OpenStatus::not_found && fills) {
+        if (auto filling = fills->streaming_file(name)) return filling;
+    }
     switch (opened.status) {
         case store::OpenStatus::ok: break;
         case store::OpenStatus::not_found: http::error_response(out, 404, "no such file"); break;
@@ -66,18 +71,7 @@ http::RangeResult requested_range(const http::Request& req, const http::OpenFile
 
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
                    const RouteOptions& options, fill::FillEngine* fills) {
-    auto file = open_named(raw_name, files, out);
-    // Not cached yet, but filling with its length known: everyone is served
-    // from the one origin fetch, each byte as soon as it is on disk.
-    if (!file && out.status == 404 && fills) {
-        store::Name name;
-        if (store::normalize_name(raw_name, name) == store::NameError::none) {
-            if (auto filling = fills->streaming_file(name)) {
-                out.reset();
-                file = std::move(filling);
-            }
-        }
-    }
+    auto file = open_named(raw_name, files, fills, out);
     if (!file || !preconditions_pass(req, *file, options, out)) return;
 
     http::ByteRange range;
