@@ -17,8 +17,6 @@ Status FillProgress::on_head(const origins::FileHead& head) {
     // readable file there is nothing to send: the fill goes on unpublished.
     if (head.length && read_fd_) {
         size_ = *head.length;
-        etag_ = head.etag;
-        last_modified_ = head.last_modified;
         published_.store(true, std::memory_order_release);
     }
     wake_head_waiters();

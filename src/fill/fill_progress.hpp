@@ -38,8 +38,6 @@ public:
     // Servable while it fills: the head announced a length and nothing failed.
     bool published() const { return published_.load(std::memory_order_acquire); }
     std::uint64_t size() const { return size_; }            // valid once published
-    const std::string& etag() const { return etag_; }        // the origin's, once published
-    const std::string& last_modified() const { return last_modified_; }
     // The copy's modification time, chosen when the head arrives: the origin's
     // Last-Modified, else that moment (never later than a second before it). The placed copy
     // gets it, so its validators are the ones served while it filled, the same
@@ -69,8 +67,6 @@ private:
     UniqueFd read_fd_;
     std::int64_t mtime_ = 0;
     std::uint64_t size_ = 0;
-    std::string etag_;
-    std::string last_modified_;
     std::atomic<bool> published_{false};
     std::atomic<bool> failed_{false};
     std::atomic<std::uint64_t> written_{0};
