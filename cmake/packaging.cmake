@@ -1,6 +1,7 @@
 # Debian packages, made with `cpack -G DEB` in the build folder:
 #   cache-tier      the server: /usr/bin/cache-tier, a hardened systemd unit,
-#                   /etc/cache-tier/cache-tier.json (a conffile), /var/cache/cache-tier
+#                   /etc/cache-tier/cache-tier.json and /etc/logrotate.d/cache-tier
+#                   (conffiles), /var/cache/cache-tier
 #   cache-tier-dev  the client library: headers, static library, CMake package, pkg-config file
 # The files only the package carries (unit, config, docs) are EXCLUDE_FROM_ALL:
 # `cmake --install` into a prefix leaves /etc and /lib alone.
@@ -8,6 +9,7 @@ set(_debian ${PROJECT_SOURCE_DIR}/deploy/debian)
 
 install(FILES ${_debian}/cache-tier.service DESTINATION /lib/systemd/system COMPONENT server EXCLUDE_FROM_ALL)
 install(FILES ${_debian}/cache-tier.json DESTINATION /etc/cache-tier COMPONENT server EXCLUDE_FROM_ALL)
+install(FILES ${_debian}/logrotate DESTINATION /etc/logrotate.d RENAME cache-tier COMPONENT server EXCLUDE_FROM_ALL)
 install(DIRECTORY DESTINATION /var/cache/cache-tier COMPONENT server EXCLUDE_FROM_ALL)
 
 # Debian policy §12.5-12.7: each package has its copyright and changelog in /usr/share/doc/<package>.

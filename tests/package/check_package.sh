@@ -29,13 +29,15 @@ dev_deb=$(ls "$work"/out/cache-tier-dev_*.deb)
 step "contents"
 root=$work/root
 dpkg-deb -x "$server_deb" "$root"
-for f in usr/bin/cache-tier lib/systemd/system/cache-tier.service etc/cache-tier/cache-tier.json \
+for f in usr/bin/cache-tier lib/systemd/system/cache-tier.service etc/cache-tier/cache-tier.json etc/logrotate.d/cache-tier \
          usr/share/doc/cache-tier/copyright usr/share/doc/cache-tier/changelog.gz; do
     [[ -e "$root/$f" ]] || fail "$f missing from $(basename "$server_deb")"
 done
 [[ -d "$root/var/cache/cache-tier" ]] || fail "/var/cache/cache-tier missing"
 dpkg-deb --ctrl-tarfile "$server_deb" | tar -xO ./conffiles >"$work/conffiles"
-grep -qx /etc/cache-tier/cache-tier.json "$work/conffiles" || fail "/etc/cache-tier/cache-tier.json is not a conffile"
+for f in /etc/cache-tier/cache-tier.json /etc/logrotate.d/cache-tier; do
+    grep -qx "$f" "$work/conffiles" || fail "$f is not a conffile"
+done
 dpkg-deb -c "$dev_deb" >"$work/dev.list"
 grep -q 'include/cache_tier/client.hpp' "$work/dev.list" || fail "client.hpp missing from the -dev package"
 grep -q 'cmake/cache_tier/cache_tierConfig.cmake' "$work/dev.list" || fail "CMake package missing from -dev"
@@ -57,6 +59,16 @@ systemd-analyze security --offline=yes --threshold=20 "$unit" >/dev/null ||
 for setting in "User=cache-tier" "ProtectSystem=strict" "ReadWritePaths=/var/cache/cache-tier" "NoNewPrivileges=yes"; do
     grep -qx "$setting" "$unit" || fail "the unit lacks $setting"
 done
+
+step "logrotate"
+# Its own log folder stands in for /var/log/cache-tier; the rotation must run
+# and leave the old log beside a new one (the server reopens it on SIGHUP).
+logs=$work/logs
+mkdir -p "$logs"
+echo "a line" >"$logs/access.log"
+sed "s|/var/log/cache-tier/|$logs/|" "$root/etc/logrotate.d/cache-tier" >"$work/logrotate.conf"
+logrotate --state "$work/logrotate.state" --force "$work/logrotate.conf" || fail "logrotate refuses the package's config"
+[[ -e "$logs/access.log.1" ]] || fail "logrotate did not rotate the access log"
 
 step "the unpacked binary serves a fill"
 "$root/usr/bin/cache-tier" --version | grep -q '[0-9]' || fail "--version printed no version"
