@@ -9,3 +9,4 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh"
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "${TEST_JOBS:-2}" --timeout 600
+"$ROOT/scripts/reliability_report.py" "$BUILD_DIR/reliability-results" --out "$ROOT/docs/reliability.md"
