@@ -3,6 +3,7 @@
 #include "fill/fill_engine.hpp"
 #include "routes/routes.hpp"
 #include "routes/verify_reply.hpp"
+#include "signing/signed_link.hpp"
 
 namespace cache_tier::routes {
 
@@ -22,6 +23,12 @@ void redirect_to_local_copy(const store::Name& name, const RouteContext& ctx, ht
     std::string location;
     location.reserve(base.size() + ctx.options.static_prefix.size() + name.local.size());
     location.append(base).append(ctx.options.static_prefix).append(store::encode_path(name.local));
+    // With signing on, the static route serves only signed links: a fresh one.
+    if (const auto& secret = ctx.options.url_signing_secret; !secret.empty()) {
+        const std::int64_t expires = ctx.options.clock->unix_seconds() + ctx.options.url_signing_ttl.count();
+        location.append("?").append(
+            signing::link_query(secret, signing::signed_path(ctx.options.static_prefix, name.local), expires));
+    }
     redirect(out, location);
 }
 

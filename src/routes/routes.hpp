@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.hpp"
 #include "http/handler.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -27,6 +28,13 @@ struct RouteOptions {
     // local path, which streams the file as it fills; false: to the origin.
     bool stream_misses = true;
     std::chrono::milliseconds stream_start_wait{1000};
+    // Not empty: files under static_prefix are served only on a valid signed
+    // link (docs/signed-links.md), and /download's redirects to them carry one
+    // valid for url_signing_ttl.
+    std::string url_signing_secret;
+    std::chrono::seconds url_signing_ttl{3600};
+    // Where "now" comes from for signed links' expiry (tests move it by hand).
+    const Clock* clock = &system_clock();
 };
 
 struct RouteContext {

@@ -6,6 +6,7 @@
 #include "fill/fill_engine.hpp"
 #include "http/range.hpp"
 #include "routes/routes.hpp"
+#include "signing/signed_link.hpp"
 #include "store/file_cache.hpp"
 #include "store/name.hpp"
 
@@ -15,10 +16,27 @@ namespace {
 
 thread_local store::Name scratch_name;
 
+// With signing on, true when the request's query signs this file and has not
+// expired; else `out` holds the 403. Checked before the file is looked up, so
+// a request without a valid link learns nothing about which files exist.
+bool link_is_valid(const http::Request& req, const store::Name& name, const RouteOptions& options,
+                   http::Response& out) {
+    if (options.url_signing_secret.empty()) return true;
+    const auto q = req.target.find('?');
+    const std::string_view query = q == std::string_view::npos ? std::string_view() : req.target.substr(q + 1);
+    const signing::LinkError error =
+        signing::check_link(options.url_signing_secret, signing::signed_path(options.static_prefix, name.local), query,
+                            options.clock->unix_seconds());
+    if (error == signing::LinkError::none) return true;
+    http::error_response(out, 403, signing::describe(error));
+    return false;
+}
+
 // The file a request names, or null with `out` holding the error answer.
 // Not cached yet, but filling with its length known (with `fills`): the
 // filling file, so everyone is served from the one origin fetch.
-std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, store::FileCache& files,
+std::shared_ptr<const http::OpenFile> open_named(const http::Request& req, std::string_view raw_name,
+                                                 store::FileCache& files, const RouteOptions& options,
                                                  fill::FillEngine* fills, http::Response& out) {
     store::Name& name = scratch_name;
     if (auto err = store::normalize_name(raw_name, name); err != store::NameError::none) {
@@ -27,6 +45,7 @@ std::shared_ptr<const http::OpenFile> open_named(std::string_view raw_name, stor
         else http::error_response(out, 400, store::describe(err));
         return nullptr;
     }
+    if (!link_is_valid(req, name, options, out)) return nullptr;
     store::Opened opened = files.open(name.local);
     if (opened.status == store::OpenStatus::not_found && fills) {
         if (auto filling = fills->streaming_file(name)) return filling;
@@ -71,7 +90,7 @@ http::RangeResult requested_range(const http::Request& req, const http::OpenFile
 
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
                    const RouteOptions& options, fill::FillEngine* fills) {
-    auto file = open_named(raw_name, files, fills, out);
+    auto file = open_named(req, raw_name, files, options, fills, out);
     if (!file || !preconditions_pass(req, *file, options, out)) return;
 
     http::ByteRange range;

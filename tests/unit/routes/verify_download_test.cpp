@@ -10,7 +10,9 @@
 #include "origins/origin.hpp"
 #include "routes/routes.hpp"
 #include "route_test_support.hpp"
+#include "signing/signed_link.hpp"
 #include "store/file_cache.hpp"
+#include "support/manual_clock.hpp"
 #include "support/process.hpp"
 
 namespace cache_tier::routes {
@@ -167,6 +169,33 @@ TEST_F(VerifyAndDownload, DownloadOfACachedFileRedirectsToTheLocalCopy) {
         download("Show/Ep%201.mp3");
         EXPECT_EQ(header(out, "Location"), "https://cdn.example.com/static/files_cache/show/ep%201.mp3") << base;
     }
+}
+
+// With signing on, the redirect carries a fresh link, valid for the TTL,
+// that the static route accepts.
+TEST_F(VerifyAndDownload, DownloadWithSigningRedirectsToAFreshSignedLink) {
+    ct_test::write_file(cache / "show/ep 1.mp3", "audio");
+    ct_test::ManualClock clock;
+    options.url_signing_secret = "a secret of 32 bytes, or nearly";
+    options.url_signing_ttl = 600s;
+    options.clock = &clock;
+    download("Show/Ep%201.mp3");
+    EXPECT_EQ(out.status, 302);
+    const std::string location = header(out, "Location");
+    const std::string expires = std::to_string(clock.unix_seconds() + 600);
+    EXPECT_EQ(location, "/static/files_cache/show/ep%201.mp3?expires=" + expires + "&signature=" +
+                            signing::signature(options.url_signing_secret, "/static/files_cache/show/ep 1.mp3",
+                                               clock.unix_seconds() + 600));
+
+    http::Request get = test::request(location);
+    const auto serve = [&] {
+        out.reset();
+        handle_static(get, "show/ep%201.mp3", out, *files, options);
+        return out.status;
+    };
+    EXPECT_EQ(serve(), 200);
+    clock.advance(601s);
+    EXPECT_EQ(serve(), 403);
 }
 
 TEST_F(VerifyAndDownload, DownloadOfAnInvalidNameIs400Json) {
