@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,25 @@ std::chrono::milliseconds seconds_option(const char* name, double seconds) {
     return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
 }
 
+// The signing keywords, which the original client did not have.
+struct SigningArgs {
+    std::optional<std::string> secret;  // str or bytes; None: links are not signed
+    double ttl;
+    std::string static_prefix;
+};
+
 ClientOptions make_options(double request_timeout, bool enable_local_cache, double local_cache_time,
-                           bool log_enabled, double down_node_time) {
+                           bool log_enabled, double down_node_time, const SigningArgs& signing) {
     ClientOptions options;
+    if (signing.secret) {
+        // An empty string given on purpose is a mistake (an unset variable), not "do not sign".
+        if (signing.secret->empty()) throw CacheError("url_signing_secret is empty (None: links are not signed)");
+        options.url_signing_secret = *signing.secret;
+        const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(seconds_option("url_signing_ttl", signing.ttl));
+        if (ttl.count() < 1) throw CacheError("url_signing_ttl must be at least 1 second");
+        options.url_signing_ttl = ttl;
+        options.static_prefix = signing.static_prefix;
+    }
     options.request_timeout = seconds_option("request_timeout", request_timeout);
     options.enable_local_cache = enable_local_cache;
     options.local_cache_time = seconds_option("local_cache_time", local_cache_time);
@@ -48,9 +65,23 @@ double to_seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.
 
 template <typename BaseUrls>
 Client make_client(BaseUrls base_urls, double request_timeout, bool enable_local_cache, double local_cache_time,
-                   bool log_enabled, double down_node_time) {
-    return Client(std::move(base_urls),
-                  make_options(request_timeout, enable_local_cache, local_cache_time, log_enabled, down_node_time));
+                   bool log_enabled, double down_node_time, std::optional<std::string> url_signing_secret,
+                   double url_signing_ttl, std::string static_prefix) {
+    const SigningArgs signing{std::move(url_signing_secret), url_signing_ttl, std::move(static_prefix)};
+    return Client(std::move(base_urls), make_options(request_timeout, enable_local_cache, local_cache_time,
+                                                     log_enabled, down_node_time, signing));
+}
+
+// The constructor's keywords, the same for one server and for a cluster.
+template <typename BaseUrls>
+void add_constructor(py::class_<Client>& cls, const char* doc) {
+    const ClientOptions defaults;
+    cls.def(py::init(&make_client<BaseUrls>), py::arg("base_url"), py::arg("request_timeout") = 1.0,
+            py::arg("enable_local_cache") = true, py::arg("local_cache_time") = 120.0,
+            py::arg("log_enabled") = false, py::arg("down_node_time") = 30.0,
+            py::arg("url_signing_secret") = py::none(),
+            py::arg("url_signing_ttl") = static_cast<double>(defaults.url_signing_ttl.count()),
+            py::arg("static_prefix") = defaults.static_prefix, doc);
 }
 
 }  // namespace
@@ -62,17 +93,15 @@ PYBIND11_MODULE(cache_tier, m) {
     // Raised for a blank file name or a malformed base URL, never for a server problem.
     py::register_exception<CacheError>(m, "CacheException", PyExc_Exception);
 
-    py::class_<Client>(m, "CacheTierClient",
-                       "Asks cache-tier servers whether a file is cached; answers are remembered for\n"
-                       "local_cache_time seconds by every client of the process.")
-        .def(py::init(&make_client<std::string>), py::arg("base_url"), py::arg("request_timeout") = 1.0,
-             py::arg("enable_local_cache") = true, py::arg("local_cache_time") = 120.0,
-             py::arg("log_enabled") = false, py::arg("down_node_time") = 30.0,
-             "base_url: the server, e.g. 'http://downloads.example.com/'")
-        .def(py::init(&make_client<std::vector<std::string>>), py::arg("base_url"),
-             py::arg("request_timeout") = 1.0, py::arg("enable_local_cache") = true,
-             py::arg("local_cache_time") = 120.0, py::arg("log_enabled") = false, py::arg("down_node_time") = 30.0,
-             "base_url: a list of servers; each file is asked of one of them (rendezvous hashing)")
+    py::class_<Client> cls(m, "CacheTierClient",
+                           "Asks cache-tier servers whether a file is cached; answers are remembered for\n"
+                           "local_cache_time seconds by every client of the process. With url_signing_secret\n"
+                           "(the server's url_signing_secret_file's content, str or bytes), build_download_url\n"
+                           "gives signed links valid for url_signing_ttl seconds (docs/signed-links.md).");
+    add_constructor<std::string>(cls, "base_url: the server, e.g. 'http://downloads.example.com/'");
+    add_constructor<std::vector<std::string>>(
+        cls, "base_url: a list of servers; each file is asked of one of them (rendezvous hashing)");
+    cls
         // The network calls let other Python threads run meanwhile.
         .def("verify_file", &Client::verify_file, py::arg("file_name"), py::call_guard<py::gil_scoped_release>(),
              "True only when the server says the file is cached; False when it is not, or the server\n"
@@ -82,7 +111,8 @@ PYBIND11_MODULE(cache_tier, m) {
         .def("is_stale", &Client::is_stale, py::arg("file_name"),
              "True when verify_file would ask the server.")
         .def("build_download_url", &Client::build_download_url, py::arg("file_name"),
-             "The URL to send a browser to: <base>/download/<file_name>.")
+             "The URL to send a browser to: <base>/download/<file_name>, or with url_signing_secret\n"
+             "a signed link to the file: <base><static_prefix><file_name>?expires=...&signature=...")
         .def_property_readonly("base_url", [](const Client& c) { return c.base_urls().front() + "/"; })
         .def_property_readonly("base_urls", [](const Client& c) { return c.base_urls(); })
         .def_property_readonly("request_timeout",

@@ -45,6 +45,19 @@ struct ClientOptions {
     // Where "now" comes from for local_cache_time and down_node_time: the
     // steady clock when empty. Tests give a clock they move by hand.
     std::function<std::chrono::steady_clock::time_point()> clock{};
+
+    // Signed links (docs/signed-links.md), for servers run with
+    // url_signing_secret_file: when url_signing_secret is not empty,
+    // build_download_url returns a link straight to the file,
+    // "<base><static_prefix><name>?expires=...&signature=...", valid for
+    // url_signing_ttl. The secret is the server's file's content without its
+    // trailing newline, 16 bytes or more; static_prefix must be the server's.
+    std::string url_signing_secret{};
+    std::chrono::seconds url_signing_ttl{3600};
+    std::string static_prefix{"/static/files_cache/"};
+    // Where the wall-clock time of a link's expiry comes from: the system
+    // clock when empty. Tests give a clock they set by hand.
+    std::function<std::chrono::system_clock::time_point()> wall_clock{};
 };
 
 class Client {
@@ -60,7 +73,8 @@ public:
     // past the timeout or answers garbage gives false; this never throws for that.
     // `name` may contain '/' (S3 keys); surrounding whitespace is ignored.
     bool verify_file(std::string_view name);
-    // "<base>/download/<name>" on the server that holds the file.
+    // "<base>/download/<name>" on the server that holds the file; with a
+    // url_signing_secret, a signed link to the file on that server instead.
     std::string build_download_url(std::string_view name) const;
     // True when verify_file would ask the server (no fresh answer remembered,
     // or the local cache is disabled).

@@ -13,6 +13,7 @@
 #include "client/cluster.hpp"
 #include "client/node_health.hpp"
 #include "client/urls.hpp"
+#include "signing/signed_link.hpp"
 
 namespace cache_tier::app {
 
@@ -27,6 +28,11 @@ struct ClientCommandOptions {
     std::vector<std::string> servers;
     bool json = false;
     double timeout_seconds = 1.0;
+    // `url --sign`: a signed link to the file (docs/signed-links.md).
+    bool sign = false;
+    std::string secret_file;
+    long long ttl_seconds = ClientOptions{}.url_signing_ttl.count();
+    std::string static_prefix = ClientOptions{}.static_prefix;  // the server's default
 };
 
 void add_server_options(CLI::App& command, ClientCommandOptions& options) {
@@ -79,8 +85,16 @@ int run_verify(const ClientCommandOptions& options) {
 }
 
 int run_url(const ClientCommandOptions& options) {
+    ClientOptions client_options;
+    client_options.url_signing_ttl = std::chrono::seconds(options.ttl_seconds);
+    client_options.static_prefix = options.static_prefix;
+    if (options.sign) {
+        auto secret = signing::read_secret_file(options.secret_file);
+        if (!secret) return report_error("url", secret.error().message);
+        client_options.url_signing_secret = std::move(*secret);
+    }
     try {
-        std::cout << Client(options.servers).build_download_url(options.name) << '\n';
+        std::cout << Client(options.servers, client_options).build_download_url(options.name) << '\n';
         return 0;
     } catch (const CacheError& e) {
         return report_error("url", e.what());
@@ -103,6 +117,18 @@ void add_client_commands(CLI::App& app, int& exit_code) {
     auto url_options = std::make_shared<ClientCommandOptions>();
     CLI::App* url = app.add_subcommand("url", "Print the URL that downloads a file from the cache tier");
     add_server_options(*url, *url_options);
+    CLI::Option* sign = url->add_flag("--sign", url_options->sign,
+                                      "Print a signed link straight to the file (servers run with url_signing_secret_file)");
+    CLI::Option* secret_file =
+        url->add_option("--secret-file", url_options->secret_file, "The server's url_signing_secret_file");
+    CLI::Option* ttl = url->add_option("--ttl", url_options->ttl_seconds,
+                                       "Seconds the signed link stays valid (default " +
+                                           std::to_string(url_options->ttl_seconds) + ")")
+                           ->check(CLI::Range(1LL, static_cast<long long>(client::kMaxSigningTtl.count())));
+    CLI::Option* prefix = url->add_option("--static-prefix", url_options->static_prefix,
+                                          "The server's static_prefix (default " + url_options->static_prefix + ")");
+    sign->needs(secret_file);
+    for (CLI::Option* option : {secret_file, ttl, prefix}) option->needs(sign);
     url->callback([url_options, &exit_code] { exit_code = run_url(*url_options); });
 }
 

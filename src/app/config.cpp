@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "http/response.hpp"
+#include "signing/signed_link.hpp"
 #include "store/layout.hpp"
 
 namespace cache_tier::app {
@@ -18,6 +19,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
+
+// Ten years: a longer-lived link is as good as an unsigned one.
+constexpr std::uint64_t kMaxSigningTtl = 10ull * 365 * 24 * 3600;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ConfigError(where + ": " + what); }
 
@@ -86,6 +90,12 @@ const std::map<std::string, Setter>& setters() {
         {"stream_misses", [](auto& v, auto& w, Config& c, auto&) { c.routes.stream_misses = boolean(v, w); }},
         {"stream_start_wait", [](auto& v, auto& w, Config& c, auto&) {
              c.routes.stream_start_wait = fractional_seconds(v, w, 60);
+         }},
+        {"url_signing_secret_file", [](auto& v, auto& w, Config& c, const fs::path& base) {
+             c.url_signing_secret_file = base / text(v, w);
+         }},
+        {"url_signing_ttl", [](auto& v, auto& w, Config& c, auto&) {
+             c.routes.url_signing_ttl = std::chrono::seconds(whole_number(v, w, 1, kMaxSigningTtl));
          }},
         {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
         // The original project's name for the origin.
@@ -190,6 +200,14 @@ void validate_config(Config& cfg) {
     if (cfg.fill.workers == 0 || cfg.fill.workers > 256)
         fail("fill_workers", "must be from 1 to 256, got " + std::to_string(cfg.fill.workers));
     if (cfg.server.max_connections == 0) fail("max_connections", "must be at least 1");
+    const auto ttl = cfg.routes.url_signing_ttl.count();
+    if (ttl < 1 || static_cast<std::uint64_t>(ttl) > kMaxSigningTtl)
+        fail("url_signing_ttl", "must be from 1 to " + std::to_string(kMaxSigningTtl) + " seconds, got " + std::to_string(ttl));
+    if (!cfg.url_signing_secret_file.empty()) {
+        auto secret = signing::read_secret_file(cfg.url_signing_secret_file.string());
+        if (!secret) throw ConfigError(secret.error().message);
+        cfg.routes.url_signing_secret = std::move(*secret);
+    }
     if (cfg.fill.max_queued == 0) fail("max_queued_fills", "must be at least 1");
 }
 

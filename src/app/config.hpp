@@ -26,6 +26,8 @@ struct Config {
     routes::RouteOptions routes;     // static prefix, Cache-Control, redirect base
     fill::FillOptions fill;          // cache directory, workers, queue, sizes, ages
     origins::OriginOptions origin;   // origin.url "" => no origin: verify/download report an error
+    // Read by validate_config into routes.url_signing_secret; "" => links are not signed.
+    std::filesystem::path url_signing_secret_file;
 };
 
 // Read a JSON config file into `cfg`. Accepts the original project's keys

@@ -21,7 +21,8 @@ namespace {
 // Flags as given; unset ones leave the config file's value (or the default).
 struct ServeFlags {
     std::optional<std::string> config, listen, cache_dir, origin, access_log, cache_control, static_prefix,
-        public_base_url, log_level;
+        public_base_url, log_level, url_signing_secret_file;
+    std::optional<std::int64_t> url_signing_ttl;
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
     std::optional<std::uint64_t> max_file_size, max_cache_size, negative_cache_time, revalidate_after;
@@ -37,6 +38,8 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.cache_control) cfg.routes.cache_control = *f.cache_control;
     if (f.static_prefix) cfg.routes.static_prefix = *f.static_prefix;
     if (f.public_base_url) cfg.routes.public_base_url = *f.public_base_url;
+    if (f.url_signing_secret_file) cfg.url_signing_secret_file = *f.url_signing_secret_file;
+    if (f.url_signing_ttl) cfg.routes.url_signing_ttl = std::chrono::seconds(*f.url_signing_ttl);
     if (f.threads) cfg.server.threads = *f.threads;
     if (f.fill_workers) cfg.fill.workers = *f.fill_workers;
     if (f.max_connections) cfg.server.max_connections = *f.max_connections;
@@ -76,6 +79,9 @@ int run_serve(const ServeFlags& flags) {
         spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}", CACHE_TIER_VERSION,
                      cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
                      cfg.origin.url.empty() ? "none" : cfg.origin.url, open_files);
+        if (!cfg.routes.url_signing_secret.empty())
+            spdlog::info("files under {} are served on signed links only; /download's links are valid {} s",
+                         cfg.routes.static_prefix, cfg.routes.url_signing_ttl.count());
         srv.run();
     } catch (const std::exception& e) {
         std::cerr << "cache-tier serve: " << e.what() << "\n";
@@ -100,6 +106,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--cache-control", flags->cache_control, fmt::format("Cache-Control header of served files (default '{}')", defaults.routes.cache_control));
     cmd->add_option("--static-prefix", flags->static_prefix, fmt::format("Public path of the files (default {})", defaults.routes.static_prefix));
     cmd->add_option("--public-base-url", flags->public_base_url, "Absolute base for /download redirects");
+    cmd->add_option("--url-signing-secret-file", flags->url_signing_secret_file,
+                    "File holding the secret that signs links to the files (docs/signed-links.md; default: links are not signed)");
+    cmd->add_option("--url-signing-ttl", flags->url_signing_ttl,
+                    fmt::format("Seconds a signed link from /download stays valid (default {})", defaults.routes.url_signing_ttl.count()));
     cmd->add_option("--fill-workers", flags->fill_workers, fmt::format("Concurrent origin fetches (default {})", defaults.fill.workers));
     cmd->add_option("--max-queued-fills", flags->max_queued_fills, fmt::format("Fills waiting for a worker (default {})", defaults.fill.max_queued));
     cmd->add_option("--max-file-size", flags->max_file_size, fmt::format("Largest file fetched from the origin, bytes (0: no limit; default {})", defaults.fill.max_file_size));

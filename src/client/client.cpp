@@ -8,6 +8,7 @@
 #include "client/node_health.hpp"
 #include "client/status_cache.hpp"
 #include "client/urls.hpp"
+#include "signing/signed_link.hpp"
 
 namespace cache_tier {
 
@@ -55,6 +56,11 @@ void check_options(const ClientOptions& options) {
     if (options.request_timeout <= milliseconds::zero()) throw CacheError("request_timeout must be positive");
     if (options.local_cache_time < milliseconds::zero()) throw CacheError("local_cache_time must not be negative");
     if (options.down_node_time < milliseconds::zero()) throw CacheError("down_node_time must not be negative");
+    if (options.url_signing_secret.empty()) return;
+    if (const Status ok = signing::check_secret(options.url_signing_secret); !ok) throw CacheError(ok.error().message);
+    if (options.url_signing_ttl < std::chrono::seconds(1) || options.url_signing_ttl > client::kMaxSigningTtl)
+        throw CacheError("url_signing_ttl must be from 1 second to 10 years");
+    client::check_static_prefix(options.static_prefix);
 }
 
 }  // namespace
@@ -106,8 +112,13 @@ bool Client::is_stale(std::string_view name) const {
 
 std::string Client::build_download_url(std::string_view name) const {
     const std::string_view file = client::checked_name(name);
-    const std::string& node = client::download_node(state_->nodes, file, client::shared_node_health(), state_->now());
-    return client::route_url(node, "download", file);
+    const State& state = *state_;
+    const std::string& node = client::download_node(state.nodes, file, client::shared_node_health(), state.now());
+    if (state.options.url_signing_secret.empty()) return client::route_url(node, "download", file);
+    const auto now = state.options.wall_clock ? state.options.wall_clock() : std::chrono::system_clock::now();
+    const auto expires = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()) + state.options.url_signing_ttl;
+    return client::signed_file_url(node, state.options.static_prefix, file, state.options.url_signing_secret,
+                                   expires.count());
 }
 
 const ClientOptions& Client::options() const { return state_->options; }

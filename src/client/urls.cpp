@@ -1,6 +1,7 @@
 #include "client/urls.hpp"
 
 #include "cache_tier/client.hpp"
+#include "signing/signed_link.hpp"
 
 namespace cache_tier::client {
 
@@ -87,6 +88,22 @@ std::string route_url(std::string_view base, std::string_view route, std::string
     url += route;
     url += '/';
     url += encode_name(name);
+    return url;
+}
+
+void check_static_prefix(std::string_view prefix) {
+    bool printable = true;
+    for (unsigned char c : prefix) printable = printable && c > 0x20 && c < 0x7f && c != '?' && c != '#' && c != '%';
+    if (prefix.size() < 3 || prefix.front() != '/' || prefix.back() != '/' || !printable)
+        throw CacheError("invalid static_prefix '" + std::string(prefix) +
+                         "': expected a path like /static/files_cache/ (starting and ending with '/')");
+}
+
+std::string signed_file_url(std::string_view base, std::string_view static_prefix, std::string_view name,
+                            std::string_view secret, std::int64_t expires) {
+    std::string url(base);
+    url.append(static_prefix).append(encode_name(name)).append("?");
+    url.append(signing::link_query(secret, signing::signed_path(static_prefix, name), expires));
     return url;
 }
 
