@@ -64,7 +64,7 @@ def wait_for_port(port, timeout=10.0):
 class Server:
     """`cache-tier serve` on a free port, with a file:// origin and an access log."""
 
-    def __init__(self, origin):
+    def __init__(self, origin, extra_args=()):
         self._dir = tempfile.TemporaryDirectory(prefix="cache-tier-py-")
         cache_dir = os.path.join(self._dir.name, "cache")
         os.mkdir(cache_dir)
@@ -75,7 +75,7 @@ class Server:
             self.port = free_port()
             self.proc = subprocess.Popen(
                 [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--cache-dir", cache_dir,
-                 "--origin", "file://" + origin, "--access-log", self.access_log],
+                 "--origin", "file://" + origin, "--access-log", self.access_log, *extra_args],
                 stdout=subprocess.DEVNULL, stderr=self._stderr)
             if self._says_listening() and wait_for_port(self.port) and self.proc.poll() is None:
                 break
@@ -137,8 +137,8 @@ class ServerTestCase(unittest.TestCase):
         with open(path, "wb") as f:
             f.write(b"bytes of " + name.encode())
 
-    def start_server(self):
-        server = Server(self.origin)
+    def start_server(self, extra_args=()):
+        server = Server(self.origin, extra_args)
         self.addCleanup(server.close)
         return server
 
