@@ -6,6 +6,8 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <iostream>
 #include <optional>
 
@@ -79,9 +81,15 @@ int run_serve(const ServeFlags& flags) {
         spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}", CACHE_TIER_VERSION,
                      cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
                      cfg.origin.url.empty() ? "none" : cfg.origin.url, open_files);
-        if (!cfg.routes.url_signing_secret.empty())
+        if (!cfg.routes.url_signing_secret.empty()) {
             spdlog::info("files under {} are served on signed links only; /download's links are valid {} s",
                          cfg.routes.static_prefix, cfg.routes.url_signing_ttl.count());
+            // Anyone who can read the secret can sign links to every file.
+            struct stat st {};
+            if (::stat(cfg.url_signing_secret_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+                spdlog::warn("URL signing secret file {} is readable by every user of this machine (chmod o-r)",
+                             cfg.url_signing_secret_file.string());
+        }
         srv.run();
     } catch (const std::exception& e) {
         std::cerr << "cache-tier serve: " << e.what() << "\n";

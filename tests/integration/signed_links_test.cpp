@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cache_tier/client.hpp"
+#include "fill_support.hpp"
 #include "support/process.hpp"
 #include "support/serve_helpers.hpp"
 
@@ -212,6 +213,68 @@ TEST_F(SignedLinks, ABadSecretFileStopsTheServerWithOneLine) {
         EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
         EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     }
+    // A TTL of 0 (a link dead on arrival) from the flag or the config file.
+    ct_test::write_file(dir / "config.json", R"({"url_signing_ttl": 0})");
+    for (const auto& args : std::vector<std::vector<std::string>>{{"--url-signing-ttl", "0"},
+                                                                  {"--config", (dir / "config.json").string()}}) {
+        std::vector<std::string> argv{"serve", "--listen", "127.0.0.1:0", "--cache-dir", dir.path().string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = ct_test::run_cache_tier(argv);
+        EXPECT_EQ(r.status, 2);
+        EXPECT_NE(r.err.find("url_signing_ttl"), std::string::npos) << r.err;
+    }
+}
+
+// In the config file, the secret file's path is relative to the config file's folder.
+TEST(SignedLinksConfig, TheSecretFileIsFoundRelativeToTheConfigFile) {
+    ct_test::TempDir dir;
+    std::filesystem::create_directories(dir / "cache");
+    ct_test::write_file(dir / "keys/secret", std::string(kSecret) + "\n");
+    ct_test::write_file(dir / "config.json", R"({"url_signing_secret_file": "keys/secret", "cache_dir": "cache"})");
+    const int port = ct_test::free_port();
+    ct_test::CacheTierProcess server({"serve", "--config", (dir / "config.json").string(), "--listen",
+                                      "127.0.0.1:" + std::to_string(port)});
+    ASSERT_TRUE(server.wait_listening(port));
+    auto refused = http_get(port, "/static/files_cache/a.mp3");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403);
+    cache_tier::ClientOptions options;
+    options.url_signing_secret = kSecret;
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    auto absent = http_get(port, target_of(cache_tier::Client(base, options).build_download_url("a.mp3"), base));
+    ASSERT_TRUE(absent);
+    EXPECT_EQ(absent->status, 404);  // signed, not cached
+}
+
+// A file still being filled is streamed on a signed link only, like a cached one.
+TEST(SignedLinksWhileFilling, AFillingFileIsStreamedOnlyOnASignedLink) {
+    ct_test::TempDir origin, cache, keys;
+    const std::string body = ct_test::random_bytes(8 << 20, 17);
+    ct_test::write_file(origin / "Big.mp3", body);
+    ct_test::write_file(keys / "secret", kSecret);
+    // 4 MB/s: the fill lasts about two seconds.
+    ct_test::Nginx nginx(fill_it::world_readable(origin.path()), "    limit_rate 4m;\n");
+    ct_test::CacheTierServer server(
+        cache.path(), {"--origin", nginx.base_url(), "--url-signing-secret-file", (keys / "secret").string()});
+
+    auto download = http_get(server.port(), "/download/Big.mp3");
+    ASSERT_TRUE(download);
+    ASSERT_EQ(download->status, 302) << fill_it::server_log(server);
+    const std::string location = download->header("Location");
+    EXPECT_EQ(location.rfind("/static/files_cache/big.mp3?expires=", 0), 0u) << location;
+    auto verify = http_get(server.port(), "/verify/Big.mp3");
+    ASSERT_TRUE(verify);
+    EXPECT_NE(verify->body.find("\"filling\":true"), std::string::npos) << verify->body;
+
+    auto refused = http_get(server.port(), "/static/files_cache/big.mp3");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403);
+    ct_test::Connection connection(server.port());
+    ASSERT_TRUE(connection.send(ct_test::make_request("GET", location)));
+    auto streamed = connection.read_response(false, 60s);
+    ASSERT_TRUE(streamed);
+    EXPECT_EQ(streamed->status, 200);
+    EXPECT_TRUE(streamed->body == body);
 }
 
 }  // namespace
