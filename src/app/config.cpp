@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/byte_size.hpp"
 #include "http/response.hpp"
 #include "signing/signed_link.hpp"
 #include "store/layout.hpp"
@@ -39,6 +40,17 @@ std::uint64_t whole_number(const json& v, const std::string& where, std::uint64_
         fail(where, "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
                         std::to_string(n));
     return n;
+}
+
+// Bytes: a whole number, or a string with a unit ("10M", "1.5G"; see byte_size.hpp).
+std::uint64_t byte_size(const json& v, const std::string& where, std::uint64_t min, std::uint64_t max) {
+    if (!v.is_string()) return whole_number(v, where, min, max);
+    auto n = parse_byte_size(v.get<std::string>());
+    if (!n) fail(where, n.error().message);
+    if (*n < min || *n > max)
+        fail(where, "expected a size from " + std::to_string(min) + " to " + std::to_string(max) + " bytes, got " +
+                        shown(v) + " (" + std::to_string(*n) + " bytes)");
+    return *n;
 }
 
 std::string text(const json& v, const std::string& where) {
@@ -72,8 +84,8 @@ const std::map<std::string, Setter>& setters() {
         {"listen", [](auto& v, auto& w, Config& c, auto&) { parse_listen(text(v, w), c, w); }},
         {"threads", [](auto& v, auto& w, Config& c, auto&) { c.server.threads = static_cast<unsigned>(whole_number(v, w, 0, 1024)); }},
         {"max_connections", [](auto& v, auto& w, Config& c, auto&) { c.server.max_connections = whole_number(v, w, 1, 10000000); }},
-        {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.server.max_header_bytes = whole_number(v, w, 1024, 1 << 20); }},
-        {"max_request_line", [](auto& v, auto& w, Config& c, auto&) { c.server.max_request_line = whole_number(v, w, 256, 1 << 20); }},
+        {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.server.max_header_bytes = byte_size(v, w, 1024, 1 << 20); }},
+        {"max_request_line", [](auto& v, auto& w, Config& c, auto&) { c.server.max_request_line = byte_size(v, w, 256, 1 << 20); }},
         {"header_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.header_timeout = seconds(v, w); }},
         {"keepalive_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.keepalive_timeout = seconds(v, w); }},
         {"send_timeout", [](auto& v, auto& w, Config& c, auto&) { c.server.send_timeout = seconds(v, w); }},
@@ -111,11 +123,12 @@ const std::map<std::string, Setter>& setters() {
         {"presign_expiry", [](auto& v, auto& w, Config& c, auto&) { c.origin.presign_expiry = seconds(v, w); }},
         {"fill_workers", [](auto& v, auto& w, Config& c, auto&) { c.fill.workers = static_cast<unsigned>(whole_number(v, w, 1, 256)); }},
         {"max_queued_fills", [](auto& v, auto& w, Config& c, auto&) { c.fill.max_queued = whole_number(v, w, 1, 10000000); }},
-        {"max_file_size", [](auto& v, auto& w, Config& c, auto&) {
-             c.fill.max_file_size = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
-         }},
-        {"max_cache_size", [](auto& v, auto& w, Config& c, auto&) {
-             c.fill.max_cache_bytes = whole_number(v, w, 0, std::numeric_limits<std::int64_t>::max());
+        {"max_file_size", [](auto& v, auto& w, Config& c, auto&) { c.fill.max_file_size = byte_size(v, w, 0, kMaxByteSize); }},
+        {"max_cache_size", [](auto& v, auto& w, Config& c, auto&) { c.fill.max_cache_bytes = byte_size(v, w, 0, kMaxByteSize); }},
+        {"min_free", [](auto& v, auto& w, Config& c, auto&) {
+             if (v.is_string()) return parse_min_free(v.template get<std::string>(), c, w);
+             c.fill.min_free_bytes = byte_size(v, w, 0, kMaxByteSize);
+             c.fill.min_free_percent = 0;
          }},
         {"negative_cache_time", [](auto& v, auto& w, Config& c, auto&) { c.fill.negative_ttl = seconds(v, w); }},
         {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.fill.retry_min = seconds(v, w); }},
@@ -141,6 +154,19 @@ void parse_listen(const std::string& value, Config& cfg, const std::string& wher
         fail(where, "bad host '" + host + "'");
     cfg.server.host = host;
     cfg.server.port = static_cast<std::uint16_t>(std::stoul(port));
+}
+
+std::uint64_t parse_size(const std::string& text, const std::string& where) {
+    auto n = parse_byte_size(text);
+    if (!n) fail(where, n.error().message);
+    return *n;
+}
+
+void parse_min_free(const std::string& text, Config& cfg, const std::string& where) {
+    auto floor = parse_free_space_floor(text);
+    if (!floor) fail(where, floor.error().message);
+    cfg.fill.min_free_bytes = floor->is_percent ? 0 : floor->bytes;
+    cfg.fill.min_free_percent = floor->is_percent ? floor->percent : 0;
 }
 
 void load_config_file(const fs::path& file, Config& cfg) {

@@ -38,6 +38,10 @@ void load_config_file(const std::filesystem::path& file, Config& cfg);
 // Parse "HOST:PORT", "[v6]:PORT" or ":PORT"; throws ConfigError.
 void parse_listen(const std::string& text, Config& cfg, const std::string& where);
 
+// A size ("10M"; see byte_size.hpp) and min_free ("5%" too); throw ConfigError.
+std::uint64_t parse_size(const std::string& text, const std::string& where);
+void parse_min_free(const std::string& text, Config& cfg, const std::string& where);
+
 // Final checks after file and flags are merged: cache directory exists and is
 // writable, the origin URL is well formed, numbers in range. Creates the state folder.
 void validate_config(Config& cfg);

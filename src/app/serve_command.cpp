@@ -23,11 +23,11 @@ namespace {
 // Flags as given; unset ones leave the config file's value (or the default).
 struct ServeFlags {
     std::optional<std::string> config, listen, cache_dir, origin, access_log, cache_control, static_prefix,
-        public_base_url, log_level, url_signing_secret_file;
+        public_base_url, log_level, url_signing_secret_file, max_file_size, max_cache_size, min_free;
     std::optional<std::int64_t> url_signing_ttl;
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
-    std::optional<std::uint64_t> max_file_size, max_cache_size, negative_cache_time, revalidate_after;
+    std::optional<std::uint64_t> negative_cache_time, revalidate_after;
     std::optional<bool> stream_misses;
     std::optional<double> stream_start_wait;
 };
@@ -46,8 +46,9 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.fill_workers) cfg.fill.workers = *f.fill_workers;
     if (f.max_connections) cfg.server.max_connections = *f.max_connections;
     if (f.max_queued_fills) cfg.fill.max_queued = *f.max_queued_fills;
-    if (f.max_file_size) cfg.fill.max_file_size = *f.max_file_size;
-    if (f.max_cache_size) cfg.fill.max_cache_bytes = *f.max_cache_size;
+    if (f.max_file_size) cfg.fill.max_file_size = parse_size(*f.max_file_size, "--max-file-size");
+    if (f.max_cache_size) cfg.fill.max_cache_bytes = parse_size(*f.max_cache_size, "--max-cache-size");
+    if (f.min_free) parse_min_free(*f.min_free, cfg, "--min-free");
     if (f.negative_cache_time) cfg.fill.negative_ttl = std::chrono::seconds(*f.negative_cache_time);
     if (f.revalidate_after) cfg.fill.revalidate_after = std::chrono::seconds(*f.revalidate_after);
     if (f.stream_misses) cfg.routes.stream_misses = *f.stream_misses;
@@ -120,10 +121,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                     fmt::format("Seconds a signed link from /download stays valid (default {})", defaults.routes.url_signing_ttl.count()));
     cmd->add_option("--fill-workers", flags->fill_workers, fmt::format("Concurrent origin fetches (default {})", defaults.fill.workers));
     cmd->add_option("--max-queued-fills", flags->max_queued_fills, fmt::format("Fills waiting for a worker (default {})", defaults.fill.max_queued));
-    cmd->add_option("--max-file-size", flags->max_file_size, fmt::format("Largest file fetched from the origin, bytes (0: no limit; default {})", defaults.fill.max_file_size));
+    cmd->add_option("--max-file-size", flags->max_file_size,
+                    fmt::format("Largest file fetched from the origin: bytes, or with K, M, G, T (powers of 1024) (0: no limit; default {})",
+                                defaults.fill.max_file_size));
     cmd->add_option("--max-cache-size", flags->max_cache_size,
-                    fmt::format("Bytes the cached files may take; least recently used ones are evicted past it (0: no limit; default {})",
+                    fmt::format("Hard cap on the cache directory's size on disk, as --max-file-size; least recently used files are evicted to make room (0: no cap; default {})",
                                 defaults.fill.max_cache_bytes));
+    cmd->add_option("--min-free", flags->min_free,
+                    fmt::format("Free space kept on the cache's file system: a size, or a percentage such as 5% (0: none; default {})",
+                                defaults.fill.min_free_bytes));
     cmd->add_option("--negative-cache-time", flags->negative_cache_time, fmt::format("Seconds an origin 404 is remembered (default {})", defaults.fill.negative_ttl.count()));
     cmd->add_option("--revalidate-after", flags->revalidate_after, fmt::format("Seconds before a cached file is revalidated (0: never; default {})", defaults.fill.revalidate_after.count()));
     cmd->add_option("--stream-misses", flags->stream_misses,

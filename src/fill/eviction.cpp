@@ -4,9 +4,9 @@
 
 namespace cache_tier::fill {
 
-std::vector<std::size_t> choose_victims(std::span<const CachedFile> files, std::uint64_t total, std::uint64_t limit) {
+std::optional<std::vector<std::size_t>> choose_victims(std::span<const CachedFile> files, std::uint64_t to_free) {
     std::vector<std::size_t> victims;
-    if (limit == 0 || total <= limit) return victims;
+    if (to_free == 0) return victims;
 
     std::vector<std::size_t> candidates;
     for (std::size_t i = 0; i < files.size(); ++i)
@@ -16,13 +16,13 @@ std::vector<std::size_t> choose_victims(std::span<const CachedFile> files, std::
         return files[a].name < files[b].name;
     });
 
-    const std::uint64_t target = low_watermark(limit);
+    std::uint64_t freed = 0;
     for (std::size_t i : candidates) {
-        if (total <= target) break;
+        if (freed >= to_free) break;
         victims.push_back(i);
-        // A size above the total means the caller's records disagree; never wrap around.
-        total -= std::min(total, files[i].size);
+        freed += files[i].size;
     }
+    if (freed < to_free) return std::nullopt;
     return victims;
 }
 

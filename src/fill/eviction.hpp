@@ -1,9 +1,8 @@
 #pragma once
-// Which cached files to delete when the cache outgrows its size limit: the
-// least recently used ones, until the total is back under a low watermark
-// (so that eviction does not run again on the very next fill). Pure logic;
-// the fill engine does the unlinking.
+// Which cached files to delete to make room: the least recently used ones,
+// just enough of them. Pure logic; CacheAccounting does the unlinking.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,17 +13,14 @@ struct CachedFile {
     std::string name;            // local name, relative to the cache directory
     std::uint64_t size = 0;      // bytes counted in the cache's total
     std::int64_t last_used = 0;  // any monotone time (the engine uses ns since the epoch)
-    bool pinned = false;         // never evicted: being filled, or just filled
+    bool pinned = false;         // never evicted: being filled or revalidated
 };
 
-// Eviction brings the total down to 90% of the limit.
-constexpr std::uint64_t low_watermark(std::uint64_t limit) { return limit / 10 * 9 + limit % 10 * 9 / 10; }
-
-// Indexes into `files` of the files to evict, least recently used first (ties:
-// by name, so the choice does not depend on the order of `files`). Nothing
-// when `limit` is 0 (no limit) or `total` is not over it; otherwise unpinned
-// files until `total` minus their sizes is at most low_watermark(limit), or
-// every unpinned file if even that is not enough.
-std::vector<std::size_t> choose_victims(std::span<const CachedFile> files, std::uint64_t total, std::uint64_t limit);
+// Indexes into `files` of the files whose eviction frees at least `to_free`
+// bytes: unpinned files, least recently used first (ties: by name, so the
+// choice does not depend on the order of `files`), no more than needed.
+// Nothing to evict when `to_free` is 0; no answer at all when even every
+// unpinned file together is not enough (then evicting any would be in vain).
+std::optional<std::vector<std::size_t>> choose_victims(std::span<const CachedFile> files, std::uint64_t to_free);
 
 }  // namespace cache_tier::fill

@@ -21,6 +21,7 @@
 #include "fill/fill_progress.hpp"
 #include "fill/fill_queue.hpp"
 #include "fill/outcome.hpp"
+#include "fill/space_reservation.hpp"
 #include "fill/transfer.hpp"
 #include "http/response.hpp"
 #include "store/layout.hpp"
@@ -62,7 +63,8 @@ struct FillEngine::Impl {
           records(options.cache_dir),
           temp_dir(options.cache_dir / store::kTempDir),
           cache_dir_fd(prepare_and_open()),
-          accounting(options.max_cache_bytes, options.cache_dir, cache_dir_fd.get(), table, records, clock),
+          accounting(SpaceLimits{options.max_cache_bytes, options.min_free_bytes, options.min_free_percent},
+                     options.cache_dir, cache_dir_fd.get(), table, records, clock),
           queue(options.max_queued, options.workers) {}
 
     UniqueFd prepare_and_open() {
@@ -126,7 +128,7 @@ bool FillEngine::Impl::revalidation_due(const Entry& e, std::uint64_t copy) cons
 
 FileStatus FillEngine::Impl::ensure(const store::Name& name, std::optional<std::uint64_t> copy) {
     // The hot path: a cached file without revalidation or size limit takes no lock.
-    if (copy && options.revalidate_after.count() <= 0 && !accounting.limited()) return {FileState::cached, {}};
+    if (copy && options.revalidate_after.count() <= 0 && !accounting.active()) return {FileState::cached, {}};
 
     auto shard = table.lock(name.local);
     if (!copy) return ensure_missing(name, shard);
@@ -193,14 +195,19 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     spdlog::info("fill {}: {} from {}", req.key, attempt.conditional ? "revalidating" : "fetching", origin->describe());
     const auto started = clock.steady_now();
     const TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local};
+    // Room in the cache is reserved before the first byte is written; the
+    // progress hears of the head only once it is. Given back when this ends,
+    // after record() has counted the placed copy.
+    SpaceReservation space(accounting, job.name.local, req.key, progress.get());
+    req.observer = &space;
     FetchResult result = transfer(*origin, req, target, slot, progress.get());
     // Streaming readers finish from their own descriptor, or end their connections now.
     progress->finish(result.status == FetchStatus::ok);
     const double seconds = std::chrono::duration<double>(clock.steady_now() - started).count();
+    if (space.larger_than_cache()) result.status = FetchStatus::too_large;
     if (result.status == FetchStatus::too_large && cache_is_the_limit)
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting.limit());
     record(job, attempt, result, seconds);
-    if (result.status == FetchStatus::ok) accounting.evict_if_over_limit(&job.name.local);
 }
 
 // The entry changes under its shard's lock; the disk work it calls for is
@@ -225,6 +232,9 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
         if (Status saved = records.save(local, *effects.save_record); !saved)
             spdlog::warn("fill {}: metadata not saved: {}", attempt.key, saved.error().message);
     }
+    // The placed copy and its record, as they are on disk.
+    const bool count_copy = effects.count_size && accounting.active();
+    const std::uint64_t counted = count_copy ? accounting.measure_fill(local) : 0;
     if (effects.warn)
         spdlog::warn("fill {}: {}", attempt.key, effects.log);
     else
@@ -233,7 +243,7 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
     auto shard = table.lock(local);
     Entry& e = shard.get(local, now.steady);
     if (effects.uncount) accounting.uncount(e);
-    if (effects.count_size) accounting.count(e, *effects.count_size);
+    if (count_copy) accounting.count(e, counted);
     e.progress.reset();
     e.streaming_file.reset();
     e.phase = Phase::idle;
@@ -265,10 +275,8 @@ FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> ori
     // never finished (kill -9, power loss). It was never visible; throw it away.
     d.remove_leftover_temp_files();
     d.load_records();
-    if (d.accounting.limited()) {
-        d.accounting.count_existing_files();
-        d.accounting.evict_if_over_limit(nullptr);
-    }
+    d.accounting.count_existing_files();
+    d.accounting.evict_if_over_limit();
     d.queue.start([&d](const Job& job, AbortSlot& slot) { d.run(job, slot); });
     spdlog::info("fill engine: {} worker(s), up to {} queued, origin {}", d.queue.workers(), d.queue.max_queued(),
                  d.origin->describe());
@@ -300,6 +308,12 @@ bool FillEngine::when_head(const store::Name& name, std::function<void()> wake) 
     // Outside the shard's lock: the wake-up may run at once.
     progress->when_head(std::move(wake));
     return true;
+}
+
+FillEngine::CacheUsage FillEngine::usage() const {
+    const CacheAccounting& a = impl_->accounting;
+    if (!a.active()) return {};
+    return CacheUsage{true, a.files(), a.bytes(), a.reserved_bytes(), a.evictions(), a.limit(), a.min_free()};
 }
 
 bool FillEngine::wait_idle(std::chrono::milliseconds timeout) { return impl_->queue.wait_idle(timeout); }

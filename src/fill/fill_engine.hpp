@@ -25,7 +25,14 @@ struct FillOptions {
     unsigned workers = 4;                   // concurrent origin fetches
     std::size_t max_queued = 1000;          // fills waiting for a worker; past that, requests are only redirected
     std::uint64_t max_file_size = 0;        // 0: no limit
-    std::uint64_t max_cache_bytes = 0;      // 0: no limit; else least recently used files are evicted past it
+    // A hard cap on the cache directory's size on disk (see CacheAccounting for
+    // what counts): a fill reserves its room before it writes, evicting least
+    // recently used files. 0: no cap.
+    std::uint64_t max_cache_bytes = 0;
+    // Room kept free on the cache's file system, in bytes or as a percentage of
+    // its size (used when above 0); evicts as for the cap. 0: no floor.
+    std::uint64_t min_free_bytes = 0;
+    double min_free_percent = 0;
     std::chrono::seconds negative_ttl{300}; // how long an origin 404 is remembered
     std::chrono::seconds retry_min{5};      // first backoff after a failed fill; doubles up to retry_max
     std::chrono::seconds retry_max{600};
@@ -77,6 +84,19 @@ public:
 
     // Where to send a browser for a file that is not cached.
     std::string origin_url(const store::Name& name) const;
+
+    // The cache's size as counted for max_cache_size and min_free (nothing is
+    // counted when neither is set). For metrics; cheap, from any thread.
+    struct CacheUsage {
+        bool counted = false;         // false: no cap and no floor, the figures below are 0
+        std::uint64_t files = 0;      // cached files
+        std::uint64_t bytes = 0;      // on disk: the files, their records, folders and other state files
+        std::uint64_t reserved = 0;   // held by fills in progress for what they are writing
+        std::uint64_t evictions = 0;  // files evicted since the start
+        std::uint64_t limit = 0;      // max_cache_size; 0: none
+        std::uint64_t min_free = 0;   // min_free in bytes now; 0: none
+    };
+    CacheUsage usage() const;
 
     // Wait until no fill is queued or running, or `timeout` passes; true if idle. For tests and shutdown.
     bool wait_idle(std::chrono::milliseconds timeout);

@@ -44,9 +44,10 @@ void FillProgress::wake_head_waiters() {
     for (auto& wake : ready) wake();
 }
 
-void FillProgress::on_written(std::uint64_t total) {
+Status FillProgress::on_written(std::uint64_t total) {
     written_.store(total, std::memory_order_release);
     wake_due(total, false);
+    return {};
 }
 
 void FillProgress::finish(bool complete) {

@@ -31,7 +31,7 @@ public:
 
     // origins::FetchObserver, on the fill worker.
     Status on_head(const origins::FileHead& head) override;
-    void on_written(std::uint64_t total) override;
+    Status on_written(std::uint64_t total) override;
     // The fill is over: the file is whole and in place, or it never will be.
     void finish(bool complete);
 

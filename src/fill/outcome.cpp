@@ -84,7 +84,11 @@ OutcomeEffects failed(Entry& entry, const FetchResult& result, bool had_copy, co
         return effects;
     }
     entry.failures += 1;
-    const auto delay = backoff_delay(entry.failures, policy.retry_min, policy.retry_max);
+    // A file too large for the cache stays so until the origin's copy changes:
+    // remembered for the longest backoff at once, not asked for every few seconds.
+    const auto delay = result.status == FetchStatus::too_large
+                           ? policy.retry_max
+                           : backoff_delay(entry.failures, policy.retry_min, policy.retry_max);
     entry.retry_at = now.steady + delay;
     if (!result.message.empty())
         entry.error_message = result.message;

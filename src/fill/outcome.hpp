@@ -39,7 +39,7 @@ struct OutcomeEffects {
     std::optional<store::FileMeta> save_record;  // write this metadata record
     bool remove_record = false;
     bool remove_copy = false;                    // the origin deleted the file: stop serving it
-    std::optional<std::uint64_t> count_size;     // a new copy of this size is in place
+    std::optional<std::uint64_t> count_size;     // a new copy of this size is in place (the engine counts it as on disk)
     bool uncount = false;                        // the copy no longer takes space
     std::string log;                             // one line, without the "fill <key>: " prefix
     bool warn = false;                           // log it as a warning

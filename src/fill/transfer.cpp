@@ -64,7 +64,7 @@ FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, 
         // Readers get their own descriptor of the file (mkstemp opens it read-write):
         // sendfile reads at its own offsets, and it stays valid after the rename.
         progress->attach_file(UniqueFd(::dup(temp->fd())));
-        cancellable.observer = progress;
+        if (!cancellable.observer) cancellable.observer = progress;
     }
     FetchResult result = origin.fetch(cancellable, temp->fd());
     if (abort_slot.detach()) return local_failure(std::move(result), kAbandoned);

@@ -43,7 +43,8 @@ struct TransferTarget {
 // included, comes back as the FetchResult's status and message, and leaves no
 // temporary file behind.
 // With `progress`, the file being written can be served while it fills (see
-// FillProgress), and the placed copy gets the modification time it chose.
+// FillProgress), and the placed copy gets the modification time it chose; an
+// observer already in `req` (the fill's SpaceReservation) passes its calls on to it.
 origins::FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, const TransferTarget& target,
                               AbortSlot& abort_slot, FillProgress* progress = nullptr);
 

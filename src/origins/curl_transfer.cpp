@@ -40,7 +40,7 @@ enum class Abort {
     write_failed,
     error_body_full,
     cancelled,
-    observer_refused,  // the observer's on_head said no (see not_the_file for why)
+    observer_refused,  // the observer's on_head or on_written said no (see not_the_file for why)
 };
 
 struct Transfer {
@@ -144,7 +144,13 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     transfer.bytes += length;
     transfer.write_behind.wrote(transfer.bytes);
-    if (transfer.request.observer) transfer.request.observer->on_written(transfer.bytes);
+    if (FetchObserver* observer = transfer.request.observer) {
+        if (Status go = observer->on_written(transfer.bytes); !go) {
+            transfer.abort = Abort::observer_refused;
+            transfer.not_the_file = go.error().message;
+            return 0;
+        }
+    }
     return length;
 }
 

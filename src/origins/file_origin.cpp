@@ -36,6 +36,7 @@ struct CopyOutcome {
     int error = 0;            // 0: stopped at `size`, at end of file, or cancelled
     bool write_side = false;  // the error came from writing out_fd
     bool cancelled = false;
+    std::string refused;      // the observer's reason to stop, when it gave one
 };
 
 // Copy `size` bytes from the current offsets: in-kernel (copy_file_range,
@@ -87,7 +88,12 @@ CopyOutcome copy_bytes(int in, int out, std::uint64_t size, const FetchRequest& 
         if (n == 0) return outcome;  // end of file before `size`: the file shrank
         outcome.copied += static_cast<std::uint64_t>(n);
         write_behind.wrote(outcome.copied);
-        if (req.observer) req.observer->on_written(outcome.copied);
+        if (req.observer) {
+            if (Status go = req.observer->on_written(outcome.copied); !go) {
+                outcome.refused = go.error().message;
+                return outcome;
+            }
+        }
     }
     return outcome;
 }
@@ -172,6 +178,7 @@ private:
         CopyOutcome copy = copy_bytes(file.get(), out_fd, size, req);
         result.bytes = copy.copied;
         if (copy.cancelled) return fail(FetchStatus::local_error, std::string(kFetchCancelled));
+        if (!copy.refused.empty()) return fail(FetchStatus::local_error, copy.refused);
         if (copy.error != 0 && copy.write_side)
             return fail(FetchStatus::local_error,
                         std::string("writing the temporary file failed: ") + std::strerror(copy.error));

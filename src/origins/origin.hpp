@@ -36,8 +36,10 @@ public:
     // The body about to be written is the whole file described by `head`.
     // An Error stops the fetch before any of the body (local_error, its message).
     virtual Status on_head(const FileHead& head) = 0;
-    // The first `total` bytes of the body are in the output file.
-    virtual void on_written(std::uint64_t total) = 0;
+    // The first `total` bytes of the body are in the output file. An Error
+    // stops the fetch before any more is written (local_error, its message):
+    // the fill engine reserves room in the cache as a file of unknown length grows.
+    virtual Status on_written(std::uint64_t total) = 0;
 };
 
 struct FetchRequest {

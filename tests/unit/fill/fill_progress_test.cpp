@@ -37,11 +37,11 @@ TEST(FillProgress, AReaderIsWokenOnceAStepWorthSendingIsWritten) {
     ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
     int woken = 0;
     progress.wait_beyond(0, [&] { ++woken; });
-    progress.on_written(1000);
+    EXPECT_TRUE(progress.on_written(1000).ok());
     EXPECT_EQ(woken, 0);  // less than a step: not worth a wake-up
-    progress.on_written(FillProgress::kWakeStep);
+    EXPECT_TRUE(progress.on_written(FillProgress::kWakeStep).ok());
     EXPECT_EQ(woken, 1);
-    progress.on_written(FillProgress::kWakeStep * 3);
+    EXPECT_TRUE(progress.on_written(FillProgress::kWakeStep * 3).ok());
     EXPECT_EQ(woken, 1);  // once per wait
     EXPECT_EQ(progress.available(), FillProgress::kWakeStep * 3);
 }
@@ -50,7 +50,7 @@ TEST(FillProgress, WaitingForWhatIsThereWakesAtOnce) {
     FillProgress progress(system_clock());
     progress.attach_file(readable_fd());
     ASSERT_TRUE(progress.on_head({1 << 20, "", ""}).ok());
-    progress.on_written(5000);
+    EXPECT_TRUE(progress.on_written(5000).ok());
     int woken = 0;
     progress.wait_beyond(4999, [&] { ++woken; });
     EXPECT_EQ(woken, 1);
@@ -62,7 +62,7 @@ TEST(FillProgress, TheEndOfTheFileIsEnoughNearTheEnd) {
     ASSERT_TRUE(progress.on_head({100, "", ""}).ok());
     int woken = 0;
     progress.wait_beyond(50, [&] { ++woken; });
-    progress.on_written(100);
+    EXPECT_TRUE(progress.on_written(100).ok());
     EXPECT_EQ(woken, 1);
 }
 
@@ -86,7 +86,7 @@ TEST(FillProgress, AWholeFillWakesTheReadersAndIsNotFailed) {
     ASSERT_TRUE(progress.on_head({10, "", ""}).ok());
     int woken = 0;
     progress.wait_beyond(0, [&] { ++woken; });
-    progress.on_written(10);
+    EXPECT_TRUE(progress.on_written(10).ok());
     progress.finish(true);
     EXPECT_EQ(woken, 1);
     EXPECT_FALSE(progress.failed());

@@ -30,6 +30,7 @@ struct Script {
     bool held = false;         // wait at the gate until open_gate()
     bool held_mid_body = false;  // write half the body, then wait at the gate
     std::string last_modified;
+    bool no_length = false;    // a head without Content-Length; the body written 64 KiB at a time
 };
 
 class ScriptedOrigin final : public cache_tier::origins::Origin {
@@ -110,7 +111,9 @@ public:
             const std::string& body = script.body;
             const std::size_t sent = script.status == FetchStatus::ok ? body.size() : body.size() / 2;
             if (req.observer) {
-                auto go = req.observer->on_head({body.size(), script.etag, script.last_modified});
+                std::optional<std::uint64_t> length;
+                if (!script.no_length) length = body.size();
+                auto go = req.observer->on_head({length, script.etag, script.last_modified});
                 if (!go.ok()) {
                     result.status = FetchStatus::local_error;
                     result.message = go.error().message;
@@ -118,12 +121,18 @@ public:
                 }
             }
             const std::size_t first = script.held_mid_body ? std::min(sent, body.size() / 2) : sent;
-            bool written = write_part(out_fd, req, body.data(), 0, first);
-            if (script.held_mid_body) wait_at_gate();
-            written = written && write_part(out_fd, req, body.data(), first, sent);
-            if (!written) {
+            const std::size_t step = script.no_length ? 64 * 1024 : sent + 1;
+            std::size_t at = 0;
+            cache_tier::Status written;
+            for (; written.ok() && at < first; at = std::min(first, at + step))
+                written = write_part(out_fd, req, body.data(), at, std::min(first, at + step));
+            if (written.ok() && script.held_mid_body) wait_at_gate();
+            for (; written.ok() && at < sent; at = std::min(sent, at + step))
+                written = write_part(out_fd, req, body.data(), at, std::min(sent, at + step));
+            if (!written.ok()) {
                 result.status = FetchStatus::local_error;
-                result.message = "write failed";
+                result.message = written.error().message;
+                return result;
             }
             result.bytes = sent;
             result.etag = script.etag;
@@ -144,11 +153,11 @@ private:
         --state_->waiting_at_gate;
     }
     // Bytes [from, to) of the body, told to the observer as they land.
-    static bool write_part(int fd, const FetchRequest& req, const char* body, std::size_t from, std::size_t to) {
-        if (to <= from) return true;
-        if (!cache_tier::store::write_all(fd, body + from, to - from).ok()) return false;
-        if (req.observer) req.observer->on_written(to);
-        return true;
+    static cache_tier::Status write_part(int fd, const FetchRequest& req, const char* body, std::size_t from,
+                                         std::size_t to) {
+        if (to <= from) return {};
+        if (auto w = cache_tier::store::write_all(fd, body + from, to - from); !w.ok()) return w;
+        return req.observer ? req.observer->on_written(to) : cache_tier::Status{};
     }
 
     std::shared_ptr<State> state_;
