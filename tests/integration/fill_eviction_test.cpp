@@ -20,8 +20,8 @@ TEST(FillEviction, TheLeastRecentlyUsedFileIsEvictedAndFilledAgainOnDemand) {
     TempDir origin, cache;
     for (const char* name : {"One.bin", "Two.bin", "Three.bin"})
         ct_test::write_file(origin / name, ct_test::random_bytes(100000, name[1]));
-    // Two 100 kB files fit in 250 kB, three do not.
-    CacheTierServer server(cache.path(), {"--origin", "file://" + origin.path().string(), "--max-cache-size", "250000"});
+    // Two 100 kB files (with their records and folders) fit in 300 kB, three do not.
+    CacheTierServer server(cache.path(), {"--origin", "file://" + origin.path().string(), "--max-cache-size", "300000"});
     const int port = server.port();
 
     ASSERT_TRUE(eventually_state(port, "One.bin", "cached")) << server_log(server);
@@ -36,7 +36,7 @@ TEST(FillEviction, TheLeastRecentlyUsedFileIsEvictedAndFilledAgainOnDemand) {
     EXPECT_EQ(static_status(port, "one.bin"), 200);
     // The server's open-file cache notices the removal within about a second.
     EXPECT_TRUE(ct_test::eventually([&] { return static_status(port, "two.bin") == 404; }, 5s, 100ms));
-    EXPECT_NE(server_log(server).find("evicted 1 least recently used file(s), 100000 bytes freed"), std::string::npos)
+    EXPECT_NE(server_log(server).find("evicted 1 least recently used file(s)"), std::string::npos)
         << server_log(server);
 
     // Asking for the evicted file says it is not there, and fills it again.

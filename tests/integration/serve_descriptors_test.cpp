@@ -43,7 +43,7 @@ TEST(ServeDescriptors, EvictedFilesAreLetGoSoTheCacheSizeHoldsOnDisk) {
         names.push_back(std::string(1, c) + ".bin");
         ct_test::write_file(origin / names.back(), ct_test::random_bytes(100000, static_cast<unsigned>(c)));
     }
-    // Three 100 kB files fit in 300 kB: filling eight evicts five.
+    // Two 100 kB files (with their records and folders) fit in 300 kB: filling eight evicts six.
     CacheTierServer server(cache.path(), {"--origin", "file://" + origin.path().string(), "--max-cache-size",
                                           "300000", "--threads", "2"});
     const int port = server.port();
