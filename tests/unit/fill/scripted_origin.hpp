@@ -101,7 +101,9 @@ public:
             result.etag = script.etag;
             return result;
         }
-        if (script.status == FetchStatus::ok && req.max_size > 0 && script.body.size() > req.max_size) {
+        // Without a length, an origin only finds out while it sends (here: never; the observer may stop it).
+        if (script.status == FetchStatus::ok && !script.no_length && req.max_size > 0 &&
+            script.body.size() > req.max_size) {
             result.status = FetchStatus::too_large;
             result.message = "origin file is " + std::to_string(script.body.size()) + " bytes, over the limit of " +
                              std::to_string(req.max_size);

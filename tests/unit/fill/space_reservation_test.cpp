@@ -215,8 +215,9 @@ TEST_F(FillReservation, AFileWithoutALengthIsReservedAsItGrows) {
     EXPECT_EQ(fs::file_size(cache / "grows.bin"), 2'500'000u);
     EXPECT_EQ(engine->usage().reserved, 0u);
 
-    // Past what the cap could ever hold, the fetch stops: nothing is kept, the
-    // file is remembered as too large, and the cached file stays.
+    // Past what the cap could ever hold, the reservation stops the fetch
+    // before it writes more: nothing is kept, the file is remembered as too
+    // large, and the cached file stays.
     FileStatus status = settle("endless.bin");
     EXPECT_EQ(status.state, FileState::failed);
     EXPECT_EQ(status.error_message, "file is larger than the cache (max_cache_size 4194304 bytes)");
