@@ -23,6 +23,7 @@ namespace {
 
 // Ten years: a longer-lived link is as good as an unsigned one.
 constexpr std::uint64_t kMaxSigningTtl = 10ull * 365 * 24 * 3600;
+constexpr double kMaxPricePerGb = 1000;
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ConfigError(where + ": " + what); }
 
@@ -75,6 +76,13 @@ std::chrono::milliseconds fractional_seconds(const json& v, const std::string& w
     return std::chrono::milliseconds(static_cast<long long>(v.get<double>() * 1000 + 0.5));
 }
 
+// A price per GB, in the operator's currency: a number from 0 to 1000.
+double price(const json& v, const std::string& where) {
+    if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kMaxPricePerGb))
+        fail(where, "expected a price per GB from 0 to 1000, got " + shown(v));
+    return v.get<double>();
+}
+
 using Setter = std::function<void(const json&, const std::string& where, Config&, const fs::path& base)>;
 
 // Every key the file may hold. Anything else is refused, so a typo does not
@@ -108,6 +116,10 @@ const std::map<std::string, Setter>& setters() {
          }},
         {"url_signing_ttl", [](auto& v, auto& w, Config& c, auto&) {
              c.routes.url_signing_ttl = std::chrono::seconds(whole_number(v, w, 1, kMaxSigningTtl));
+         }},
+        {"origin_price_per_gb", [](auto& v, auto& w, Config& c, auto&) { c.routes.origin_price_per_gb = price(v, w); }},
+        {"origin_unreachable_window", [](auto& v, auto& w, Config& c, auto&) {
+             c.routes.origin_unreachable_window = seconds(v, w);
          }},
         {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
         // The original project's name for the origin.
@@ -235,6 +247,8 @@ void validate_config(Config& cfg) {
         cfg.routes.url_signing_secret = std::move(*secret);
     }
     if (cfg.fill.max_queued == 0) fail("max_queued_fills", "must be at least 1");
+    if (!(cfg.routes.origin_price_per_gb >= 0 && cfg.routes.origin_price_per_gb <= kMaxPricePerGb))
+        fail("origin_price_per_gb", "must be a price per GB from 0 to 1000, got " + std::to_string(cfg.routes.origin_price_per_gb));
 }
 
 }  // namespace cache_tier::app

@@ -29,7 +29,7 @@ struct ServeFlags {
     std::optional<std::size_t> max_connections, max_queued_fills;
     std::optional<std::uint64_t> negative_cache_time, revalidate_after;
     std::optional<bool> stream_misses;
-    std::optional<double> stream_start_wait;
+    std::optional<double> stream_start_wait, origin_price_per_gb;
 };
 
 void apply_flags(const ServeFlags& f, Config& cfg) {
@@ -52,6 +52,7 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.negative_cache_time) cfg.fill.negative_ttl = std::chrono::seconds(*f.negative_cache_time);
     if (f.revalidate_after) cfg.fill.revalidate_after = std::chrono::seconds(*f.revalidate_after);
     if (f.stream_misses) cfg.routes.stream_misses = *f.stream_misses;
+    if (f.origin_price_per_gb) cfg.routes.origin_price_per_gb = *f.origin_price_per_gb;
     if (f.stream_start_wait)
         cfg.routes.stream_start_wait = std::chrono::milliseconds(static_cast<long long>(*f.stream_start_wait * 1000 + 0.5));
 }
@@ -140,6 +141,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                     fmt::format("Seconds /download waits for a fill's origin head before going to the origin (default {})",
                                 defaults.routes.stream_start_wait.count() / 1000.0))
         ->check(CLI::Range(0.0, 60.0));
+    cmd->add_option("--origin-price-per-gb", flags->origin_price_per_gb,
+                    fmt::format("What the origin charges per GB sent, for the status page's savings (default {})",
+                                defaults.routes.origin_price_per_gb));
     cmd->add_option("--max-connections", flags->max_connections, fmt::format("Open client connections (default {})", defaults.server.max_connections));
     cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

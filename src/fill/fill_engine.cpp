@@ -12,11 +12,14 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include "fill/cache_accounting.hpp"
+#include "fill/cache_usage.hpp"
+#include "fill/fill_journal.hpp"
 #include "fill/file_table.hpp"
 #include "fill/fill_progress.hpp"
 #include "fill/fill_queue.hpp"
@@ -54,6 +57,13 @@ struct FillEngine::Impl {
     UniqueFd cache_dir_fd;
     FileTable table;
     CacheAccounting accounting;
+    FillJournal journal;
+    // The last walk of the cache directory, and what had changed by then.
+    std::mutex usage_mutex;
+    StoredCopies usage;
+    std::chrono::steady_clock::time_point usage_at{};
+    std::uint64_t usage_changes = ~0ull;
+    std::atomic<std::uint64_t> changes{0};  // copies placed or removed by fills
     FillQueue queue;  // last: its workers stop before anything they use goes
 
     Impl(FillOptions opts, std::unique_ptr<origins::Origin> org, const Clock& clk)
@@ -86,6 +96,7 @@ struct FillEngine::Impl {
     void run(const Job& job, AbortSlot& slot);
     std::shared_ptr<const http::OpenFile> streaming_file(const store::Name& name);
     void record(const Job& job, const FetchAttempt& attempt, const FetchResult& result, double seconds);
+    StoredCopies current_usage();
 };
 
 void FillEngine::Impl::remove_leftover_temp_files() {
@@ -149,9 +160,11 @@ FileStatus FillEngine::Impl::ensure_missing(const store::Name& name, FileTable::
     // A miss is remembered per spelling: another spelling may well exist.
     if (const Miss* miss = e.miss_of(name.origin, now)) return {FileState::not_found, miss->message};
     if (now < e.retry_at) return {FileState::failed, e.error_message};
-    if (!queue.try_push(Job{name, false}))
+    if (!queue.try_push(Job{name, false})) {
+        metrics::fill_failed(metrics::FillFailure::queue_full);
         return {FileState::queue_full,
                 fmt::format("too many fills waiting ({}); not fetching this file now", queue.max_queued())};
+    }
     e.phase = Phase::queued;
     // From now on a request may wait for the fill's head (see when_head).
     e.progress = std::make_shared<FillProgress>(clock);
@@ -193,6 +206,7 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     attempt.conditional = !req.validators.empty();
 
     spdlog::info("fill {}: {} from {}", req.key, attempt.conditional ? "revalidating" : "fetching", origin->describe());
+    metrics::fill_started();
     const auto started = clock.steady_now();
     const TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local};
     // Room in the cache is reserved before the first byte is written; the
@@ -207,6 +221,7 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     if (space.larger_than_cache()) result.status = FetchStatus::too_large;
     if (result.status == FetchStatus::too_large && cache_is_the_limit)
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting.limit());
+    journal.fetched(attempt.key, result, seconds, clock.unix_seconds());
     record(job, attempt, result, seconds);
 }
 
@@ -228,6 +243,7 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
             spdlog::warn("fill {}: the copy gone from the origin stays: {}", attempt.key, removed.error().message);
     }
     if (effects.remove_record) records.remove(local);
+    if (effects.remove_copy || effects.count_size || effects.uncount) changes.fetch_add(1);
     if (effects.save_record) {
         if (Status saved = records.save(local, *effects.save_record); !saved)
             spdlog::warn("fill {}: metadata not saved: {}", attempt.key, saved.error().message);
@@ -266,6 +282,45 @@ std::shared_ptr<const http::OpenFile> FillEngine::Impl::streaming_file(const sto
         e->streaming_file = std::move(file);
     }
     return e->streaming_file;
+}
+
+// The walk is redone when a fill placed or removed a copy, an eviction ran, or
+// 10 seconds passed (an operator may have changed the directory by hand).
+StoredCopies FillEngine::Impl::current_usage() {
+    constexpr std::chrono::seconds kMaxAge{10};
+    std::lock_guard lock(usage_mutex);
+    const std::uint64_t changed = changes.load() + accounting.evictions();
+    const auto now = clock.steady_now();
+    if (changed != usage_changes || now - usage_at >= kMaxAge) {
+        usage = count_copies(options.cache_dir);
+        usage_at = now;
+        usage_changes = changed;
+    }
+    return usage;
+}
+
+OriginContact FillEngine::origin_contact() const { return impl_->journal.origin_contact(); }
+
+FillReport FillEngine::report() {
+    Impl& d = *impl_;
+    FillReport r;
+    std::tie(r.queued, r.running) = d.queue.load();
+    const StoredCopies usage = d.current_usage();
+    r.cached_files = usage.files;
+    r.cached_bytes = usage.bytes;
+    r.evictions = d.accounting.evictions();
+    d.table.for_each([&](const std::string& local, const Entry& e) {
+        if (e.phase != Phase::running || r.fills.size() >= FillReport::kListed) return;
+        RunningFill f{local, 0, std::nullopt};
+        if (e.progress) {
+            f.written = e.progress->available();
+            if (e.progress->published()) f.size = e.progress->size();
+        }
+        r.fills.push_back(std::move(f));
+    });
+    r.recent_errors = d.journal.recent_errors();
+    r.origin = d.journal.origin_contact();
+    return r;
 }
 
 FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> origin, const Clock& clock)

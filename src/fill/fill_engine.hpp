@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "fill/fill_report.hpp"
 #include "origins/origin.hpp"
 #include "store/name.hpp"
 
@@ -97,6 +98,13 @@ public:
         std::uint64_t min_free = 0;   // min_free in bytes now; 0: none
     };
     CacheUsage usage() const;
+
+    // For operators: load, cache size, running fills, recent failures, origin
+    // contact. Walks the cache directory at most every few seconds (a fill
+    // or eviction since makes it walk again); never on the request hot path.
+    FillReport report();
+    // Just the origin's last contact (cheap: /readyz asks it).
+    OriginContact origin_contact() const;
 
     // Wait until no fill is queued or running, or `timeout` passes; true if idle. For tests and shutdown.
     bool wait_idle(std::chrono::milliseconds timeout);

@@ -28,6 +28,11 @@ bool FillQueue::wait_idle(std::chrono::milliseconds timeout) {
     return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && running_ == 0; });
 }
 
+std::pair<std::size_t, unsigned> FillQueue::load() const {
+    std::lock_guard lock(mutex_);
+    return {queue_.size(), running_};
+}
+
 bool FillQueue::stopping() const {
     std::lock_guard lock(mutex_);
     return stopping_;

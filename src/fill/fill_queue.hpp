@@ -41,6 +41,8 @@ public:
     bool stopping() const;
 
     std::size_t max_queued() const { return max_queued_; }
+    // Jobs waiting, and jobs a worker runs, now.
+    std::pair<std::size_t, unsigned> load() const;
     unsigned workers() const { return static_cast<unsigned>(slots_.size()); }
 
 private:

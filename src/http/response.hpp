@@ -13,6 +13,7 @@
 
 #include "common/unique_fd.hpp"
 #include "http/growing_body.hpp"
+#include "metrics/catalog.hpp"
 
 namespace cache_tier::http {
 
@@ -70,6 +71,10 @@ struct Response {
     std::uint64_t file_length = 0;
     bool omit_body = false;  // headers say the length, no body bytes follow (the server core sets it for HEAD, 304)
     bool close = false;      // close the connection after this response
+    // For the metrics the server core records when the response ends: which
+    // endpoint answered, and what the request meant for the cache.
+    metrics::Route route = metrics::Route::other;
+    metrics::CacheResult cache_result = metrics::CacheResult::none;
 
     std::uint64_t content_length() const { return file ? file_length : body.size(); }
 
@@ -91,6 +96,8 @@ struct Response {
         omit_body = false;
         close = false;
         defer = {};
+        route = metrics::Route::other;
+        cache_result = metrics::CacheResult::none;
     }
 
 private:

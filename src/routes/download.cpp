@@ -40,6 +40,7 @@ void redirect_to_origin(const store::Name& name, const RouteContext& ctx, http::
         return;
     }
     redirect(out, location);
+    out.cache_result = metrics::CacheResult::miss;
 }
 
 }  // namespace

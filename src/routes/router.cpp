@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include "routes/health.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
 
@@ -13,10 +14,11 @@ namespace {
 constexpr std::string_view kVerifyPrefix = "/verify/";
 constexpr std::string_view kDownloadPrefix = "/download/";
 
-enum class Endpoint { none, static_file, verify, download, index };
+enum class Endpoint { none, static_file, verify, download, index, status_json, metrics, healthz, readyz };
 
 struct Match {
     Endpoint endpoint = Endpoint::none;
+    metrics::Route route = metrics::Route::other;
     std::string_view raw_name;  // what follows the endpoint's prefix, still percent-encoded
 };
 
@@ -31,31 +33,39 @@ std::optional<std::string_view> path_of(std::string_view path) {
 }
 
 Match match(std::string_view path, const RouteOptions& options) {
+    using metrics::Route;
     if (path.starts_with(options.static_prefix))
-        return {Endpoint::static_file, path.substr(options.static_prefix.size())};
-    if (path.starts_with(kVerifyPrefix)) return {Endpoint::verify, path.substr(kVerifyPrefix.size())};
-    if (path.starts_with(kDownloadPrefix)) return {Endpoint::download, path.substr(kDownloadPrefix.size())};
-    if (path == "/") return {Endpoint::index, {}};
+        return {Endpoint::static_file, Route::static_file, path.substr(options.static_prefix.size())};
+    if (path.starts_with(kVerifyPrefix)) return {Endpoint::verify, Route::verify, path.substr(kVerifyPrefix.size())};
+    if (path.starts_with(kDownloadPrefix))
+        return {Endpoint::download, Route::download, path.substr(kDownloadPrefix.size())};
+    if (path == "/") return {Endpoint::index, Route::index, {}};
+    if (path == "/status.json") return {Endpoint::status_json, Route::index, {}};
+    if (path == "/metrics") return {Endpoint::metrics, Route::metrics, {}};
+    if (path == "/healthz") return {Endpoint::healthz, Route::health, {}};
+    if (path == "/readyz") return {Endpoint::readyz, Route::health, {}};
     return {};
 }
 
 class Router final : public http::Handler {
 public:
-    Router(std::shared_ptr<const RouteOptions> options, const std::string& cache_dir, fill::FillEngine* fills)
-        : keep_(std::move(options)), options_(*keep_), files_(cache_dir), fills_(fills) {}
+    Router(std::shared_ptr<const RouteOptions> options, const std::string& cache_dir, fill::FillEngine* fills,
+           std::shared_ptr<Readiness> readiness)
+        : keep_(std::move(options)), options_(*keep_), files_(cache_dir), fills_(fills), readiness_(std::move(readiness)) {}
 
     // HEAD is answered as GET; the server core leaves the content out (RFC 9110 §9.3.2).
     void handle(const http::Request& req, http::Response& out) override {
         const auto path = path_of(req.path());
         if (!path) return http::error_response(out, 400, "bad request target");
         const Match m = match(*path, options_);
+        out.route = m.route;
         if (m.endpoint == Endpoint::none) return http::error_response(out, 404, "no such endpoint");
         // Every endpoint only reads; §15.5.6: a 405 says in Allow what would do.
         if (req.method != http::Method::get && req.method != http::Method::head) {
             http::error_response(out, 405, "method not allowed");
             return out.add_header("Allow", "GET, HEAD");
         }
-        RouteContext ctx{options_, fills_, files_};
+        RouteContext ctx{options_, fills_, files_, *readiness_};
         switch (m.endpoint) {
             // stream_misses false: the original's behaviour, a file is served once it is whole.
             case Endpoint::static_file:
@@ -63,6 +73,10 @@ public:
             case Endpoint::verify: return handle_verify(req, m.raw_name, out, ctx);
             case Endpoint::download: return handle_download(req, m.raw_name, out, ctx);
             case Endpoint::index: return handle_index(req, out, options_);
+            case Endpoint::status_json: return handle_status_json(out, ctx);
+            case Endpoint::metrics: return handle_metrics(out, ctx);
+            case Endpoint::healthz: return handle_healthz(out);
+            case Endpoint::readyz: return handle_readyz(out, ctx);
             case Endpoint::none: break;
         }
     }
@@ -75,14 +89,16 @@ private:
     const RouteOptions& options_;
     store::FileCache files_;
     fill::FillEngine* fills_;
+    std::shared_ptr<Readiness> readiness_;
 };
 
 }  // namespace
 
 http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills) {
     auto shared = std::make_shared<const RouteOptions>(std::move(options));
-    return [shared, cache_dir = std::move(cache_dir), fills]() -> std::unique_ptr<http::Handler> {
-        return std::make_unique<Router>(shared, cache_dir, fills);
+    auto readiness = std::make_shared<Readiness>(cache_dir, shared->origin_unreachable_window);
+    return [shared, cache_dir = std::move(cache_dir), fills, readiness]() -> std::unique_ptr<http::Handler> {
+        return std::make_unique<Router>(shared, cache_dir, fills, readiness);
     };
 }
 

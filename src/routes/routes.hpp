@@ -35,12 +35,19 @@ struct RouteOptions {
     std::chrono::seconds url_signing_ttl{3600};
     // Where "now" comes from for signed links' expiry (tests move it by hand).
     const Clock* clock = &system_clock();
+    // What the origin charges per GB (2^30 bytes) sent: the status page prices the bytes the cache saved.
+    double origin_price_per_gb = 0.09;
+    // /readyz fails while the origin's last contact within this window got no answer at all.
+    std::chrono::seconds origin_unreachable_window{60};
 };
+
+class Readiness;
 
 struct RouteContext {
     const RouteOptions& options;
     fill::FillEngine* fills;  // null when no origin is configured
     store::FileCache& files;  // this thread's open files, shared with the static route
+    Readiness& readiness;     // shared by every thread
 };
 
 // Ask the fill engine about `name` with what the static route would serve:
@@ -56,8 +63,15 @@ void handle_download(const http::Request& req, std::string_view raw_name, http::
 // with `fills`, a file still filling is streamed from its fill.
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out,
                    store::FileCache& files, const RouteOptions& options, fill::FillEngine* fills = nullptr);
-// GET /: a small HTML page naming the server and its endpoints.
+// GET /: the status page (files cached, hit ratio, savings, fills, errors), refreshing itself from /status.json.
 void handle_index(const http::Request& req, http::Response& out, const RouteOptions& options);
+// GET /status.json: the numbers the status page shows.
+void handle_status_json(http::Response& out, const RouteContext& ctx);
+// GET /metrics: Prometheus text format 0.0.4.
+void handle_metrics(http::Response& out, const RouteContext& ctx);
+// GET /healthz: 200 while the process serves. GET /readyz: 200, or 503 with the reason.
+void handle_healthz(http::Response& out);
+void handle_readyz(http::Response& out, const RouteContext& ctx);
 
 // The router: one per server thread (it owns that thread's file cache).
 http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills);

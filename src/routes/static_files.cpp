@@ -91,7 +91,10 @@ http::RangeResult requested_range(const http::Request& req, const http::OpenFile
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
                    const RouteOptions& options, fill::FillEngine* fills) {
     auto file = open_named(req, raw_name, files, options, fills, out);
-    if (!file || !preconditions_pass(req, *file, options, out)) return;
+    if (!file) return;
+    // Whatever the conditionals and ranges make of it, the answer came from the cache.
+    out.cache_result = file->growing ? metrics::CacheResult::stream : metrics::CacheResult::hit;
+    if (!preconditions_pass(req, *file, options, out)) return;
 
     http::ByteRange range;
     const http::RangeResult ranged = requested_range(req, *file, range);

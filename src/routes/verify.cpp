@@ -123,11 +123,14 @@ void handle_verify(const http::Request& req, std::string_view raw_name, http::Re
         reject_name(raw_name, error, out);
         return;
     }
+    // Every well-formed name not available is a miss: the site sends its user to the origin.
     if (!ctx.fills) {
+        out.cache_result = metrics::CacheResult::miss;
         write_verify_json(out, 200, name.origin, false, "no origin configured", "");
         return;
     }
     const fill::FileStatus status = ensure_servable(name, ctx);
+    if (!status.available()) out.cache_result = metrics::CacheResult::miss;
     write_verify_json(out, 200, name.origin, status.available(), status.error_message, state_name(status.state));
 }
 

@@ -14,6 +14,7 @@
 
 #include "http/number.hpp"
 #include "http/status.hpp"
+#include "metrics/catalog.hpp"
 #include "server/worker.hpp"
 
 namespace cache_tier::server {
@@ -42,12 +43,22 @@ Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
       fd_(socket_.native_handle()),
       scanner_({worker.options().max_request_line, worker.options().max_header_bytes}) {
     ++worker_.shared().connections;
+    metrics::connection_opened();
     worker_.attach(this);
 }
 
 Connection::~Connection() {
+    record_response();  // a response cut short (peer gone, timeout) still counts, with what was sent
     worker_.detach(this);
     --worker_.shared().connections;
+    metrics::connection_closed();
+}
+
+// Every response is counted once, when it ends, with the body bytes the socket took.
+void Connection::record_response() {
+    if (!response_pending_) return;
+    response_pending_ = false;
+    metrics::record_response(response_.route, response_.status, response_.cache_result, body_sent_);
 }
 
 void Connection::start() {
@@ -243,6 +254,7 @@ void Connection::build_head(const http::Request* req) {
     head_ += "\r\n";
     head_sent_ = 0;
     body_sent_ = 0;
+    response_pending_ = true;
     close_after_ = close_after_ || response_.close;
     phase_ = Phase::writing;
 }
@@ -352,6 +364,7 @@ void Connection::resume_sending() {
 }
 
 void Connection::finish_response() {
+    record_response();
     if (AccessLog* log = worker_.shared().access_log; log && phase_ != Phase::closed)
         log->write({peer_, worker_.clock().log_time(), parser_ ? &parser_->request() : nullptr, response_.status,
                     body_sent_});

@@ -56,6 +56,7 @@ private:
     void wait_for_data();
     void resume_sending();
     void finish_response();
+    void record_response();
     void linger();
     void drain();
     void close();
@@ -72,6 +73,7 @@ private:
     std::size_t head_sent_ = 0;
     std::uint64_t body_sent_ = 0;
     bool close_after_ = false;
+    bool response_pending_ = false;  // built and not yet counted in the metrics
     Phase phase_ = Phase::reading;
     std::chrono::steady_clock::time_point deadline_;
     std::string peer_;  // remote address, for the access log only

@@ -11,6 +11,7 @@
 
 #include "common/unique_fd.hpp"
 #include "http/status.hpp"
+#include "metrics/catalog.hpp"
 #include "server/connection.hpp"
 
 namespace cache_tier::server {
@@ -93,6 +94,7 @@ void Worker::reject(tcp::socket& socket) {
         return response;
     }();
     ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    metrics::connection_rejected();
     boost::system::error_code ec;
     socket.close(ec);
 }

@@ -8,6 +8,7 @@
 
 #include "fill/fill_engine.hpp"
 #include "origins/origin.hpp"
+#include "routes/health.hpp"
 #include "routes/routes.hpp"
 #include "route_test_support.hpp"
 #include "signing/signed_link.hpp"
@@ -30,6 +31,7 @@ protected:
     RouteOptions options;
     std::unique_ptr<fill::FillEngine> fills;
     std::unique_ptr<store::FileCache> files;
+    Readiness readiness{cache.path(), 60s};
     http::Request req;
     http::Response out;
 
@@ -47,7 +49,7 @@ protected:
 
     nlohmann::json verify(std::string_view raw, fill::FillEngine* engine) {
         out.reset();
-        handle_verify(req, raw, out, RouteContext{options, engine, *files});
+        handle_verify(req, raw, out, RouteContext{options, engine, *files, readiness});
         EXPECT_EQ(header(out, "Content-Type"), "application/json");
         EXPECT_EQ(header(out, "Cache-Control"), "no-store");
         auto json = nlohmann::json::parse(out.body, nullptr, false);
@@ -58,7 +60,7 @@ protected:
 
     void download(std::string_view raw, fill::FillEngine* engine) {
         out.reset();
-        handle_download(req, raw, out, RouteContext{options, engine, *files});
+        handle_download(req, raw, out, RouteContext{options, engine, *files, readiness});
     }
     void download(std::string_view raw) { download(raw, fills.get()); }
 };
