@@ -17,9 +17,10 @@ header{background:#1d2630;color:#fff;padding:14px 28px;display:flex;align-items:
 header h1{font-size:20px;margin:0;font-weight:600}
 #state{padding:3px 10px;border-radius:12px;font-size:13px;background:#5c6b7a}
 #state.ready{background:#2e8540}#state.down{background:#c0392b}
+#traffic{font-size:13px;color:#dbe3ea}
 #updated{margin-left:auto;font-size:13px;color:#b8c4cf}
 main{padding:20px 28px;max-width:1200px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:14px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:14px}
 .card{background:#fff;border-radius:8px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .label{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5c6b7a}
 .card .value{font-size:26px;font-weight:600;margin-top:4px;font-variant-numeric:tabular-nums}
@@ -34,7 +35,7 @@ code{background:#e6eaee;padding:1px 5px;border-radius:4px}
 ul.endpoints{background:#fff;border-radius:8px;padding:12px 32px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 </style></head>
 <body>
-<header><h1>cache-tier</h1><span id="state">loading</span><span id="updated"></span></header>
+<header><h1>cache-tier</h1><span id="state">loading</span><span id="traffic"><span id="connections">-</span> open connections, <span id="requests">-</span> requests since the start</span><span id="updated"></span></header>
 <main>
 <div class="cards">
 <div class="card"><div class="label">Files cached</div><div class="value" id="files">-</div><div class="sub" id="evictions"></div></div>
@@ -45,7 +46,6 @@ ul.endpoints{background:#fff;border-radius:8px;padding:12px 32px;box-shadow:0 1p
 <div class="card"><div class="label">Origin cost saved</div><div class="value" id="cost-saved">-</div><div class="sub" id="price"></div></div>
 <div class="card"><div class="label">Fetched from origin</div><div class="value" id="origin-bytes">-</div></div>
 <div class="card"><div class="label">Fills in progress</div><div class="value" id="fills-running">-</div><div class="sub" id="fills-sub"></div></div>
-<div class="card"><div class="label">Open connections</div><div class="value" id="connections">-</div><div class="sub" id="requests"></div></div>
 </div>
 <h2>Fills in progress</h2>
 <table><thead><tr><th>File</th><th>Received</th><th>Size</th></tr></thead><tbody id="fills"></tbody></table>
@@ -97,20 +97,21 @@ function render(s) {
   state.textContent = s.ready ? "ready" : "not ready: " + s.not_ready_reason;
   state.className = s.ready ? "ready" : "down";
   show("files", s.cache.files === null ? "-" : s.cache.files.toLocaleString("en-US"), s.cache.files);
-  show("evictions", s.cache.evictions + " evicted since start");
+  show("evictions", s.cache.evictions + " evicted since the start");
   show("cached-bytes", s.cache.bytes === null ? "-" : bytes(s.cache.bytes), s.cache.bytes);
   show("hit-ratio", percent(s.hit_ratio), s.hit_ratio);
   show("hit-counts", s.hits + " hits, " + s.streams + " streamed, " + s.misses + " misses");
   $("hit-counts").dataset.hits = s.hits; $("hit-counts").dataset.streams = s.streams; $("hit-counts").dataset.misses = s.misses;
   show("byte-hit-ratio", percent(s.byte_hit_ratio), s.byte_hit_ratio);
   show("bytes-served", bytes(s.bytes_served), s.bytes_served);
-  show("cost-saved", "$" + s.origin_cost_saved.toFixed(s.origin_cost_saved < 1 ? 4 : 2), s.origin_cost_saved);
+  const cost = s.origin_cost_saved;
+  show("cost-saved", "$" + (cost > 0 && cost < 0.01 ? cost.toPrecision(2) : cost.toFixed(2)), cost);
   show("price", "at $" + s.origin_price_per_gb + " per GB (2^30 bytes)");
   show("origin-bytes", bytes(s.origin_bytes), s.origin_bytes);
   show("fills-running", String(s.fills.running), s.fills.running);
   show("fills-sub", s.fills.queued + " queued; " + s.fills.succeeded + " done, " + s.fills.failed + " failed");
   show("connections", String(s.open_connections), s.open_connections);
-  show("requests", s.requests + " requests since start", s.requests);
+  show("requests", String(s.requests), s.requests);
   const fills = table("fills", s.fills.in_progress, 3, "no fill running");
   if (fills) for (const f of s.fills.in_progress)
     row(fills, [[f.name, "name"], [bytes(f.written)], [f.size === null ? "unknown yet" : bytes(f.size)]]);
