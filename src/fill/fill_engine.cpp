@@ -20,6 +20,7 @@
 #include "fill/cache_accounting.hpp"
 #include "fill/cache_usage.hpp"
 #include "fill/fill_journal.hpp"
+#include "fill/origin_probe.hpp"
 #include "fill/file_table.hpp"
 #include "fill/fill_progress.hpp"
 #include "fill/fill_queue.hpp"
@@ -64,6 +65,7 @@ struct FillEngine::Impl {
     std::chrono::steady_clock::time_point usage_at{};
     std::uint64_t usage_changes = ~0ull;
     std::atomic<std::uint64_t> changes{0};  // copies placed or removed by fills
+    std::atomic<bool> probing{false};       // a probe of the origin is queued or running
     FillQueue queue;  // last: its workers stop before anything they use goes
 
     Impl(FillOptions opts, std::unique_ptr<origins::Origin> org, const Clock& clk)
@@ -301,6 +303,14 @@ StoredCopies FillEngine::Impl::current_usage() {
 
 OriginContact FillEngine::origin_contact() const { return impl_->journal.origin_contact(); }
 
+void FillEngine::probe_origin_if_quiet(std::chrono::seconds quiet) {
+    Impl& d = *impl_;
+    const OriginContact c = d.journal.origin_contact();
+    if (d.clock.unix_seconds() - std::max(c.last_answer, c.last_unreachable) < quiet.count()) return;
+    if (d.probing.exchange(true)) return;
+    if (!d.queue.try_push(Job{{}, false, true})) d.probing = false;  // a full queue: fills will tell soon enough
+}
+
 FillReport FillEngine::report() {
     Impl& d = *impl_;
     FillReport r;
@@ -332,7 +342,11 @@ FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> ori
     d.load_records();
     d.accounting.count_existing_files();
     d.accounting.evict_if_over_limit();
-    d.queue.start([&d](const Job& job, AbortSlot& slot) { d.run(job, slot); });
+    d.queue.start([&d](const Job& job, AbortSlot& slot) {
+        if (!job.probe) return d.run(job, slot);
+        d.journal.probed(probe_origin(*d.origin, d.temp_dir, slot.aborted()), d.clock.unix_seconds());
+        d.probing = false;
+    });
     spdlog::info("fill engine: {} worker(s), up to {} queued, origin {}", d.queue.workers(), d.queue.max_queued(),
                  d.origin->describe());
 }

@@ -105,6 +105,10 @@ public:
     FillReport report();
     // Just the origin's last contact (cheap: /readyz asks it).
     OriginContact origin_contact() const;
+    // When nothing has talked to the origin for `quiet` (or ever), queue a
+    // light request to it on a fill worker (one at a time), so that
+    // origin_contact() says soon whether it answers. Never waits.
+    void probe_origin_if_quiet(std::chrono::seconds quiet);
 
     // Wait until no fill is queued or running, or `timeout` passes; true if idle. For tests and shutdown.
     bool wait_idle(std::chrono::milliseconds timeout);

@@ -34,6 +34,12 @@ void FillJournal::fetched(const std::string& key, const origins::FetchResult& re
         if (*failure != FillFailure::cancelled)
             remember({now, key, std::string(metrics::to_string(*failure)), result.message});
     }
+    note_contact(result, now);
+}
+
+void FillJournal::probed(const origins::FetchResult& result, std::int64_t now) { note_contact(result, now); }
+
+void FillJournal::note_contact(const origins::FetchResult& result, std::int64_t now) {
     std::lock_guard lock(mutex_);
     if (result.status == FetchStatus::timeout || result.status == FetchStatus::connection_error) {
         contact_.last_unreachable = now;

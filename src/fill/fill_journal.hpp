@@ -26,11 +26,15 @@ public:
     // A fetch ended, after `seconds`, at `now` (seconds since the epoch).
     void fetched(const std::string& key, const origins::FetchResult& result, double seconds, std::int64_t now);
 
+    // A probe of the origin ended: only its contact is noted.
+    void probed(const origins::FetchResult& result, std::int64_t now);
+
     std::vector<FillError> recent_errors() const;  // oldest first
     OriginContact origin_contact() const;
 
 private:
     void remember(FillError error);
+    void note_contact(const origins::FetchResult& result, std::int64_t now);
 
     mutable std::mutex mutex_;
     std::deque<FillError> errors_;

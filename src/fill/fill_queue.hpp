@@ -19,6 +19,7 @@ namespace cache_tier::fill {
 struct Job {
     store::Name name;
     bool revalidate = false;  // a conditional GET for a cached copy, not a first fetch
+    bool probe = false;       // no file: ask the origin whether it answers (FillEngine::probe_origin)
 };
 
 class FillQueue {

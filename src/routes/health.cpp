@@ -60,6 +60,7 @@ Readiness::Answer Readiness::check(fill::FillEngine* fills) {
     // The origin is unreachable while its last contact, recent enough, got no
     // answer. An older failure is not held against it: with no fills there is
     // nothing to learn from, and a node never ready would never fill again.
+    fills->probe_origin_if_quiet(origin_window_);
     const fill::OriginContact contact = fills->origin_contact();
     const std::int64_t now = std::time(nullptr);
     if (contact.last_unreachable > contact.last_answer && now - contact.last_unreachable <= origin_window_.count())

@@ -187,10 +187,6 @@ TEST(Metrics, ReadyzFailsWhileTheOriginIsUnreachableAndNamesAreEscaped) {
     // A port nothing listens on: the fill's connection is refused.
     const int closed_port = ct_test::free_port();
     CacheTierServer server(cache.path(), {"--origin", "http://127.0.0.1:" + std::to_string(closed_port)});
-    auto ready = ct_test::http_get(server.port(), "/readyz");
-    ASSERT_TRUE(ready);
-    EXPECT_EQ(ready->status, 200) << ready->body;
-
     // A name with quotes and markup: JSON-escaped, and listed as given.
     ASSERT_TRUE(fill_it::eventually_state(server.port(), "%3Cb%3E%22x%22.bin", "failed")) << fill_it::server_log(server);
     auto not_ready = ct_test::http_get(server.port(), "/readyz");
@@ -215,6 +211,35 @@ TEST(Metrics, ReadyzFailsWhileTheOriginIsUnreachableAndNamesAreEscaped) {
     ASSERT_EQ(status["recent_errors"].size(), 1u);
     EXPECT_EQ(status["recent_errors"][0]["name"], "<b>\"x\".bin");
     EXPECT_EQ(status["recent_errors"][0]["reason"], "connection_error");
+}
+
+// With no fill to learn from, /readyz has the origin asked on a fill worker.
+TEST(Metrics, ReadyzProbesAnOriginNoFillHasTalkedTo) {
+    TempDir origin, cache, down_cache;
+    Nginx nginx(fill_it::world_readable(origin.path()));
+    CacheTierServer up(cache.path(), {"--origin", nginx.base_url()});
+    auto first = ct_test::http_get(up.port(), "/readyz");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200) << first->body;
+    std::map<std::string, double> m;
+    ASSERT_TRUE(ct_test::eventually(
+        [&] {
+            m = parse_samples(ct_test::http_get(up.port(), "/metrics")->body);
+            return m["cache_tier_origin_last_answer_timestamp_seconds"] > 0;
+        },
+        10s));
+    EXPECT_EQ(nginx.count_requests("GET /.cache-tier-probe"), 1);
+    EXPECT_EQ(m["cache_tier_fills_started_total"], 0) << "a probe is not a fill";
+
+    CacheTierServer down(down_cache.path(), {"--origin", "http://127.0.0.1:" + std::to_string(ct_test::free_port())});
+    std::optional<ct_test::HttpResponse> ready;
+    ASSERT_TRUE(ct_test::eventually(
+        [&] {
+            ready = ct_test::http_get(down.port(), "/readyz");
+            return ready && ready->status == 503;
+        },
+        10s));
+    EXPECT_NE(ready->body.find("origin unreachable"), std::string::npos) << ready->body;
 }
 
 }  // namespace
