@@ -213,6 +213,34 @@ TEST(Metrics, ReadyzFailsWhileTheOriginIsUnreachableAndNamesAreEscaped) {
     EXPECT_EQ(status["recent_errors"][0]["reason"], "connection_error");
 }
 
+// A file served while it fills is a "stream", with every byte the client received.
+TEST(Metrics, AFileServedWhileItFillsCountsAsAStream) {
+    TempDir origin, cache;
+    const std::string body = ct_test::random_bytes(400000, 8);
+    ct_test::write_file(origin / "slow.mp3", body);
+    // 100 KB/s: the fill takes about 4 s, so the first complete answer is a stream.
+    Nginx nginx(fill_it::world_readable(origin.path()), "    limit_rate 100k;\n");
+    CacheTierServer server(cache.path(), {"--origin", nginx.base_url()});
+    ASSERT_TRUE(fill_it::verify(server.port(), "slow.mp3").is_object());
+    std::optional<ct_test::HttpResponse> streamed;
+    int not_yet = 0;
+    ASSERT_TRUE(ct_test::eventually(
+        [&] {
+            streamed = ct_test::http_get(server.port(), "/static/files_cache/slow.mp3");
+            if (streamed && streamed->status == 404) ++not_yet;
+            return streamed && streamed->status == 200;
+        },
+        10s, 20ms));
+    ASSERT_EQ(streamed->body, body);
+    ASSERT_TRUE(nginx.count_requests("GET /slow.mp3") == 1);
+    auto m = parse_samples(ct_test::http_get(server.port(), "/metrics")->body);
+    EXPECT_EQ(m["cache_tier_cache_requests_total{result=\"stream\"}"], 1);
+    EXPECT_EQ(m["cache_tier_cache_bytes_total{result=\"stream\"}"], body.size());
+    EXPECT_EQ(m["cache_tier_cache_requests_total{result=\"hit\"}"], 0);
+    EXPECT_EQ(m["cache_tier_bytes_served_total"], body.size());
+    EXPECT_EQ(m["cache_tier_http_requests_total{route=\"static\",code=\"404\"}"], not_yet);
+}
+
 // With no fill to learn from, /readyz has the origin asked on a fill worker.
 TEST(Metrics, ReadyzProbesAnOriginNoFillHasTalkedTo) {
     TempDir origin, cache, down_cache;
