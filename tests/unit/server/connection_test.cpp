@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "metrics/catalog.hpp"
 #include "server/access_log.hpp"
 #include "server/worker.hpp"
 #include "support/process.hpp"
@@ -451,6 +452,39 @@ TEST_F(ConnectionTest, EachResponseIsLoggedWithItsStatusAndBodyBytes) {
     const auto lines = ct_test::read_file(dir_ / "access.log");
     EXPECT_NE(lines.find("\"GET /logged HTTP/1.1\" 200 14 \"-\" \"unit\"\n"), std::string::npos) << lines;
     EXPECT_NE(lines.find("\"HEAD /h HTTP/1.1\" 200 0 "), std::string::npos) << lines;
+}
+
+// One sample of the metrics' exposition, 0 if absent.
+double sample(const std::string& series) {
+    std::string text;
+    metrics::write_exposition(text);
+    const auto at = text.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(ConnectionTest, AResponseCutShortIsCountedWithTheBytesThatWentOut) {
+    const std::string requests = "cache_tier_http_requests_total{route=\"admin\",code=\"200\"}";
+    const std::string bytes = "cache_tier_http_response_body_bytes_total{route=\"admin\"}";
+    const double requests_before = sample(requests), bytes_before = sample(bytes);
+    const double opened_before = sample("cache_tier_connections_accepted_total");
+    const std::size_t size = 8 << 20;  // far more than the socket buffers hold
+    script_.answer = [&](const http::Request&, http::Response& out) {
+        out.route = metrics::Route::admin;
+        out.body.assign(size, 'x');
+    };
+    Client& c = connect();
+    send(c, get("/big"));
+    ASSERT_TRUE(run_until(c, [&] { return c.received.size() > 100000; }));
+    const std::size_t received_body = c.received.size() - (c.received.find("\r\n\r\n") + 4);
+    c.fd.reset();  // the client goes away mid-body
+    worker_.io().restart();
+    worker_.io().run_for(kStalled);
+    ASSERT_EQ(shared_.connections.load(), 0u);
+    EXPECT_EQ(sample(requests) - requests_before, 1);
+    const double sent = sample(bytes) - bytes_before;
+    EXPECT_GE(sent, received_body);
+    EXPECT_LT(sent, size);
+    EXPECT_EQ(sample("cache_tier_connections_accepted_total") - opened_before, 1);
 }
 
 }  // namespace
