@@ -105,7 +105,8 @@ void Connection::process() {
         std::string_view pending(buf_.get() + begin_, end_ - begin_);
         switch (scanner_.scan(pending)) {
             case HeaderScan::need_more: return read_rest_of_header();
-            case HeaderScan::bad_line_ending: return respond_error(400);
+            case HeaderScan::bad_line_ending:
+            case HeaderScan::obsolete_line_folding: return respond_error(400);
             case HeaderScan::request_line_too_long: return respond_error(414);
             case HeaderScan::header_too_large: return respond_error(431);
             case HeaderScan::complete: break;

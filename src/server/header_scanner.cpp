@@ -8,6 +8,12 @@ HeaderScan HeaderScanner::scan(std::string_view pending) {
     const char* data = pending.data();
     const std::size_t size = pending.size();
     for (;;) {
+        // §5.2: a field line that starts with whitespace folds onto the one
+        // before (obs-fold). A server must refuse or unfold it; parsers that
+        // differ here read different requests (smuggling), so it is refused,
+        // at its first byte. So is whitespace before the first field (§2.2).
+        if (part_ == Part::fields && line_start_ < size && (data[line_start_] == ' ' || data[line_start_] == '\t'))
+            return HeaderScan::obsolete_line_folding;
         // Two memchr per line, as cheap as a search for "\r\n\r\n".
         const void* lf = std::memchr(data + checked_, '\n', size - checked_);
         const std::size_t end = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data) : size;

@@ -14,6 +14,7 @@ enum class HeaderScan {
     need_more,              // no verdict yet: read more
     complete,               // the header is whole: request_start() and header_end() say where
     bad_line_ending,        // a bare LF, or a CR not followed by LF: 400
+    obsolete_line_folding,  // a field line starting with SP or HTAB: 400
     request_line_too_long,  // 414
     header_too_large,       // 431
 };

@@ -80,6 +80,21 @@ TEST(HeaderScanner, ABareLfOrBareCrIsRefusedAsSoonAsItArrives) {
     }
 }
 
+// RFC 9112 §5.2: a field line that starts with whitespace continues the one
+// before (obs-fold); a server must reject it or unfold it, and two parsers
+// that choose differently read two different requests. Refused at its first byte.
+TEST(HeaderScanner, ObsoleteLineFoldingIsRefusedAtTheFirstByteOfTheFoldedLine) {
+    for (const std::string bad : {"GET / HTTP/1.1\r\nHost: x\r\n ", "GET / HTTP/1.1\r\nHost: x\r\n\t",
+                                  "GET / HTTP/1.1\r\n ", "\r\nGET / HTTP/1.1\r\nX: a\r\n\t"}) {
+        SCOPED_TRACE(testing::PrintToString(bad));
+        Verdict verdict = scan_every_way(bad);
+        EXPECT_EQ(verdict.scan, HeaderScan::obsolete_line_folding);
+        EXPECT_EQ(verdict.at, bad.size()) << "not refused at the byte that made it bad";
+    }
+    // Whitespace inside a field value, or in the request line, is no folding.
+    EXPECT_EQ(scan_every_way("GET / HTTP/1.1\r\nX:  a \t b\r\n\r\n").scan, HeaderScan::complete);
+}
+
 TEST(HeaderScanner, ARequestLineOverTheLimitGets414WhetherOrNotItsEndHasCome) {
     const std::string at_limit = "GET /" + std::string(32 - 14, 'a') + " HTTP/1.1";
     ASSERT_EQ(at_limit.size(), 32u);
