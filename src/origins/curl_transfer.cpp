@@ -72,6 +72,7 @@ bool accept_head(Transfer& transfer) {
     if (!response.success()) return true;
     auto length = whole_file_length(response.head);
     Status storable = length ? may_store(response.head) : Status();
+    if (storable) storable = may_be_the_named_file(response.head, transfer.request.key);
     if (!length || !storable) {
         transfer.abort = Abort::not_the_file;
         transfer.not_the_file = length ? storable.error().message : length.error().message;

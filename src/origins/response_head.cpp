@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "http/ascii.hpp"
+#include "http/mime.hpp"
 #include "http/ows.hpp"
 
 namespace cache_tier::origins::detail {
@@ -82,6 +83,11 @@ bool encoded(const ResponseHead& head) {
     return std::any_of(codings.begin(), codings.end(), [](std::string_view c) { return !http::iequals_ascii(c, "identity"); });
 }
 
+// The media type of a Content-Type value, without its parameters (RFC 9110 §8.3.1).
+std::string_view media_type(std::string_view content_type) {
+    return http::trim_ows(content_type.substr(0, content_type.find(';')));
+}
+
 }  // namespace
 
 ResponseHead parse_status_line(std::string_view line) {
@@ -109,6 +115,7 @@ void add_field(ResponseHead& head, std::string_view line) {
     else if (http::iequals_ascii(name, "Transfer-Encoding")) head.transfer_encoding.push_back(std::move(value));
     else if (http::iequals_ascii(name, "Content-Range")) head.content_range.push_back(std::move(value));
     else if (http::iequals_ascii(name, "Cache-Control")) head.cache_control.push_back(std::move(value));
+    else if (http::iequals_ascii(name, "Content-Type")) head.content_type = std::move(value);
 }
 
 std::string status_text(const ResponseHead& head) {
@@ -146,6 +153,16 @@ Status may_store(const ResponseHead& head) {
                          "; a shared cache may not keep it (RFC 9111 §3)"};
     }
     return {};
+}
+
+Status may_be_the_named_file(const ResponseHead& head, std::string_view key) {
+    if (!http::iequals_ascii(media_type(head.content_type), "text/html")) return {};
+    const std::string_view expected = http::content_type_for(key);
+    if (expected == http::content_type_for("") || http::iequals_ascii(media_type(expected), "text/html")) return {};
+    std::string_view file = key.substr(key.rfind('/') + 1);
+    return Error{"origin answered 200 with Content-Type: " + head.content_type + " for a " +
+                 std::string(file.substr(file.rfind('.'))) + " file (" + std::string(media_type(expected)) +
+                 "): an HTML page, most likely an error page, is not the file"};
 }
 
 }  // namespace cache_tier::origins::detail

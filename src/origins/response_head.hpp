@@ -27,6 +27,7 @@ struct ResponseHead {
     std::vector<std::string> transfer_encoding;
     std::vector<std::string> content_range;
     std::vector<std::string> cache_control;
+    std::string content_type;  // the last line's, as a recipient reads a repeated singleton
 
     bool success() const { return status >= 200 && status < 300; }
 };
@@ -49,5 +50,12 @@ Result<std::optional<std::uint64_t>> whole_file_length(const ResponseHead& head)
 // Whether a shared cache may keep the response at all (RFC 9111 §3): not when
 // the origin says Cache-Control: no-store or private. The Error says which.
 Status may_store(const ResponseHead& head);
+
+// Whether a 200 for `key` can be the file at all: not an HTML page (text/html)
+// for a name whose extension maps to another type (.mp3, .mp4, .zip: see
+// http::content_type_for). A misconfigured proxy or CDN answers its error
+// pages so. Narrow on purpose: a name ending .html, or one whose extension is
+// unknown or absent, may be HTML; no other type mismatch is judged.
+Status may_be_the_named_file(const ResponseHead& head, std::string_view key);
 
 }  // namespace cache_tier::origins::detail

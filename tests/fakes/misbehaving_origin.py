@@ -33,6 +33,8 @@ Answers that are not the whole, unencoded file, though they look like success:
   /nostore/<name>                         the file with Cache-Control: no-store (no cache may keep it)
   /private/<name>                         the file with Cache-Control: private, max-age=60 (no shared cache may)
   /privatefield/<name>                    the file with Cache-Control: private="Set-Cookie" (storable)
+  /htmlerror/<name>                       200 text/html: an error page of a misconfigured proxy or CDN,
+                                          with its own right Content-Length, in place of the file
 
 Usage: misbehaving_origin.py --port N --root DIR
 Every request is logged to stdout as "METHOD TARGET STATUS".
@@ -50,7 +52,8 @@ import fake_common  # noqa: E402
 
 BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
               "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
-              "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset", "excess")
+              "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset", "excess",
+              "htmlerror")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -72,6 +75,12 @@ class Handler(fake_common.LoggingHandler):
             return
         if behaviour == "notfound":
             self.send_simple(404, b"not found\n")
+            return
+        if behaviour == "htmlerror":
+            # The file need not exist: a proxy answering for a dead backend never asked.
+            self.send_simple(200, b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+                             b"<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n",
+                             content_type="text/html; charset=utf-8")
             return
         if behaviour == "redirect":
             self.send_simple(302, b"", extra_headers={"Location": "/" + rest})

@@ -91,7 +91,11 @@ INSTANTIATE_TEST_SUITE_P(
         NotTheFile{"badlength/file.bin", "origin sent an invalid response: Invalid Content-Length"},
         NotTheFile{"cl-and-te/file.bin", "both Content-Length and Transfer-Encoding"},
         NotTheFile{"nostore/file.bin", "origin marks the file Cache-Control: no-store; a shared cache may not keep it"},
-        NotTheFile{"private/file.bin", "Cache-Control: private, max-age=60; a shared cache may not keep it"}),
+        NotTheFile{"private/file.bin", "Cache-Control: private, max-age=60; a shared cache may not keep it"},
+        NotTheFile{"htmlerror/mp3/episode.mp3",
+                   "origin answered 200 with Content-Type: text/html; charset=utf-8 for a .mp3 file (audio/mpeg)"},
+        NotTheFile{"htmlerror/mp4/Video.MP4", "for a .MP4 file (video/mp4)"},
+        NotTheFile{"htmlerror/zip/archive.zip", "an HTML page, most likely an error page, is not the file"}),
     [](const auto& info) {
         std::string name = info.param.name.substr(0, info.param.name.rfind('/'));
         for (char& c : name)
@@ -129,16 +133,22 @@ TEST_P(OriginAnswersAccepted, AreCachedWhole) {
     ASSERT_TRUE(eventually_state(server.port(), name, "cached", 10s)) << server_log(server);
     auto served = ct_test::http_get(server.port(), "/static/files_cache/" + name);
     ASSERT_TRUE(served);
-    EXPECT_TRUE(served->body == body);
+    auto from_origin = ct_test::http_get(fake.port(), "/" + name);
+    ASSERT_TRUE(from_origin && from_origin->status == 200);
+    EXPECT_TRUE(served->body == from_origin->body);
+    EXPECT_TRUE(name.starts_with("htmlerror/") || served->body == body);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     TheWholeFile, OriginAnswersAccepted,
     // RFC 9110 §8.6: a list of one length repeated is that length. RFC 9111
     // §5.2.2.7: private with field names restricts those fields only.
-    ::testing::Values("samelengths/file.bin", "privatefield/file.bin"),
+    // An HTML page is the file when the name says HTML, or says nothing.
+    ::testing::Values("samelengths/file.bin", "privatefield/file.bin", "htmlerror/page.html", "htmlerror/file.bin"),
     [](const auto& info) {
-        std::string name = std::string(info.param).substr(0, std::string(info.param).find('/'));
+        std::string name(info.param);
+        for (char& c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
         return name;
     });
 

@@ -13,6 +13,7 @@ namespace {
 using cache_tier::origins::detail::add_field;
 using cache_tier::origins::detail::parse_status_line;
 using cache_tier::origins::detail::ResponseHead;
+using cache_tier::origins::detail::may_be_the_named_file;
 using cache_tier::origins::detail::may_store;
 using cache_tier::origins::detail::whole_file_length;
 
@@ -145,6 +146,32 @@ TEST(MayStore, OtherDirectivesAndPrivateFieldsAreStorable) {
         EXPECT_TRUE(may_store(head_of({"HTTP/1.1 200 OK", std::string("Cache-Control: ") + value})).ok()) << value;
     }
     EXPECT_TRUE(may_store(head_of({"HTTP/1.1 200 OK"})).ok());
+}
+
+// A misconfigured proxy's or CDN's error page, answered 200: refused when the
+// name's extension says the file is something else.
+TEST(NamedFile, AnHtmlPageForANonHtmlExtensionIsRefused) {
+    const ResponseHead html = head_of({"HTTP/1.1 200 OK", "Content-Type: text/html; charset=utf-8"});
+    for (const char* key : {"ep.mp3", "Show/Video.MP4", "a.zip", "dir.html/a.m4a"}) {
+        auto verdict = may_be_the_named_file(html, key);
+        ASSERT_FALSE(verdict) << key;
+        EXPECT_NE(verdict.error().message.find("an HTML page, most likely an error page, is not the file"),
+                  std::string::npos);
+    }
+    EXPECT_EQ(may_be_the_named_file(html, "ep.mp3").error().message,
+              "origin answered 200 with Content-Type: text/html; charset=utf-8 for a .mp3 file (audio/mpeg): an "
+              "HTML page, most likely an error page, is not the file");
+    EXPECT_FALSE(may_be_the_named_file(head_of({"HTTP/1.1 200 OK", "content-type:  TEXT/HTML "}), "a.mp4"));
+}
+
+TEST(NamedFile, HtmlForAnHtmlOrUnknownNameAndOtherTypesAreNotJudged) {
+    const ResponseHead html = head_of({"HTTP/1.1 200 OK", "Content-Type: text/html"});
+    for (const char* key : {"index.html", "INDEX.HTM", "file.bin", "noextension", "a.mp3/b"})
+        EXPECT_TRUE(may_be_the_named_file(html, key)) << key;
+    for (const char* type : {"text/plain", "application/octet-stream", "audio/mpeg", "text/htmlx", ""})
+        EXPECT_TRUE(may_be_the_named_file(head_of({"HTTP/1.1 200 OK", std::string("Content-Type: ") + type}), "a.mp3"))
+            << type;
+    EXPECT_TRUE(may_be_the_named_file(head_of({"HTTP/1.1 200 OK"}), "a.mp3"));
 }
 
 }  // namespace
