@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <tuple>
 
@@ -56,6 +57,7 @@ struct FillEngine::Impl {
     store::MetadataStore records;
     const fs::path temp_dir;
     UniqueFd cache_dir_fd;
+    std::mutex reattach_mutex;  // one worker at a time takes in a new cache directory
     FileTable table;
     CacheAccounting accounting;
     FillJournal journal;
@@ -90,6 +92,7 @@ struct FillEngine::Impl {
         return store::servable_size(cache_dir_fd.get(), local);
     }
 
+    Status reattach_cache_dir();
     void remove_leftover_temp_files();
     void load_records();
     FileStatus ensure(const store::Name& name, std::optional<std::uint64_t> copy);
@@ -100,6 +103,19 @@ struct FillEngine::Impl {
     void record(const Job& job, const FetchAttempt& attempt, const FetchResult& result, double seconds);
     StoredCopies current_usage();
 };
+
+// Before each fill (two stat calls against a fetch): a cache directory
+// removed under the server fails the fill saying so; once a directory is back
+// at the path it is set up as at start and filled (store::reattach_directory).
+Status FillEngine::Impl::reattach_cache_dir() {
+    std::lock_guard lock(reattach_mutex);
+    auto reattached = store::reattach_directory(cache_dir_fd.get(), options.cache_dir.string());
+    if (!reattached)
+        return Error{fmt::format("cache directory {}; fills resume once it is back", reattached.error().message)};
+    if (!*reattached) return {};
+    spdlog::warn("cache directory {} was replaced under the server; filling the new one", options.cache_dir.string());
+    return records.prepare();
+}
 
 void FillEngine::Impl::remove_leftover_temp_files() {
     std::error_code ec;
@@ -216,7 +232,9 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     // after record() has counted the placed copy.
     SpaceReservation space(accounting, job.name.local, req.key, progress.get());
     req.observer = &space;
-    FetchResult result = transfer(*origin, req, target, slot, progress.get());
+    FetchResult result;
+    if (Status dir = reattach_cache_dir(); !dir) result.message = dir.error().message;  // a local error
+    else result = transfer(*origin, req, target, slot, progress.get());
     // Streaming readers finish from their own descriptor, or end their connections now.
     progress->finish(result.status == FetchStatus::ok);
     const double seconds = std::chrono::duration<double>(clock.steady_now() - started).count();

@@ -29,7 +29,8 @@ std::int64_t system_seconds() {
 
 FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after, std::size_t max_entries,
                      std::chrono::milliseconds idle_limit)
-    : dir_fd_(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+    : dir_path_(cache_dir),
+      dir_fd_(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       revalidate_after_(revalidate_after),
       max_entries_(max_entries),
       idle_limit_(idle_limit),
@@ -66,6 +67,8 @@ Opened FileCache::open(std::string_view local_name) {
 
 void FileCache::maintain(std::int64_t date, std::chrono::steady_clock::time_point now) {
     date_ = date;
+    // What was open in a directory that has been replaced is no longer in the cache.
+    if (auto reattached = reattach_directory(dir_fd_.get(), dir_path_); reattached && *reattached) entries_.clear();
     std::erase_if(entries_, [&](const auto& item) { return !worth_keeping(item.second, now); });
 }
 

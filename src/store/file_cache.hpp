@@ -56,7 +56,8 @@ public:
     // the responses until the next call carries. Drops the entries whose file
     // was unlinked (evicted, purged, or replaced by a rename), those not asked
     // for within `idle_limit`, and those whose Last-Modified must move with the
-    // date. A response in flight keeps its own reference to the file.
+    // date. A response in flight keeps its own reference to the file. A cache
+    // directory replaced at its path is taken in (store::reattach_directory).
     void maintain(std::int64_t date, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
 private:
@@ -75,6 +76,7 @@ private:
     Opened open_fresh(std::string_view local_name, Entry& entry);
     bool worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const;
 
+    std::string dir_path_;
     UniqueFd dir_fd_;
     std::chrono::milliseconds revalidate_after_;
     std::size_t max_entries_;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "common/unique_fd.hpp"
@@ -118,6 +119,17 @@ Status unlink_beneath(int dir_fd, const std::string& name) {
     if (::unlinkat(parent.get(), last.c_str(), 0) != 0) return system_error("cannot remove '" + name + "'");
     ::fsync(parent.get());
     return {};
+}
+
+Result<bool> reattach_directory(int dir_fd, const std::string& path) {
+    struct stat held {};
+    struct stat at_path {};
+    if (::stat(path.c_str(), &at_path) != 0) return Error{path + " is gone: " + std::strerror(errno), errno};
+    if (::fstat(dir_fd, &held) == 0 && held.st_dev == at_path.st_dev && held.st_ino == at_path.st_ino) return false;
+    UniqueFd fresh(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fresh || ::dup3(fresh.get(), dir_fd, O_CLOEXEC) < 0)
+        return Error{"cannot open " + path + ": " + std::strerror(errno), errno};
+    return true;
 }
 
 }  // namespace cache_tier::store

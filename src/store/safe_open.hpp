@@ -43,4 +43,14 @@ Status rename_beneath(int from_dir_fd, const std::string& from_name, int dir_fd,
 // folder. The error's code is the errno (ENOENT when there is nothing to remove).
 Status unlink_beneath(int dir_fd, const std::string& name);
 
+// The cache directory removed under a running server, or its disk unmounted
+// and mounted again: a descriptor opened at start then holds a directory no
+// path reaches, and would serve and fill it for good. When a directory other
+// than the one `dir_fd` holds is at `path`, it is opened and put in place of
+// the old one under the same descriptor number (dup3), so every holder of the
+// number reaches it at once; true when that happened. An error when nothing
+// is at `path` (the old directory stays in use: what it holds open serves on)
+// or the new one cannot be opened.
+Result<bool> reattach_directory(int dir_fd, const std::string& path);
+
 }  // namespace cache_tier::store

@@ -151,3 +151,37 @@ TEST_F(Beneath, UnlinkRemovesInsideAndNeverThroughALink) {
 }
 
 }  // namespace
+
+namespace {
+
+// A cache directory removed and created again under the same path: the held
+// descriptor number is made to reach the new one; while nothing is there, it
+// says so and keeps the old one.
+TEST(ReattachDirectory, TakesInADirectoryReplacedAtItsPath) {
+    ct_test::TempDir root;
+    const fs::path dir = root / "cache";
+    fs::create_directories(dir);
+    cache_tier::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    const int number = fd.get();
+    auto same = cache_tier::store::reattach_directory(number, dir.string());
+    ASSERT_TRUE(same);
+    EXPECT_FALSE(*same);
+
+    fs::remove_all(dir);
+    auto gone = cache_tier::store::reattach_directory(number, dir.string());
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.code(), ENOENT);
+    EXPECT_NE(gone.error().message.find(dir.string() + " is gone"), std::string::npos) << gone.error().message;
+
+    fs::create_directories(dir);
+    ct_test::write_file(dir / "new.txt", "in the new directory");
+    auto replaced = cache_tier::store::reattach_directory(number, dir.string());
+    ASSERT_TRUE(replaced);
+    EXPECT_TRUE(*replaced);
+    EXPECT_EQ(fd.get(), number);
+    EXPECT_TRUE(cache_tier::store::servable_size(number, "new.txt").has_value());
+    EXPECT_FALSE(*cache_tier::store::reattach_directory(number, dir.string()));
+}
+
+}  // namespace
