@@ -1,6 +1,8 @@
 #include "origins/curl_transfer.hpp"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "http/ascii.hpp"
 #include "origins/fd_io.hpp"
 #include "origins/response_head.hpp"
 #include "store/file_io.hpp"
@@ -54,6 +57,8 @@ struct Transfer {
     Abort abort = Abort::none;
     int write_errno = 0;
     std::string not_the_file;  // why, with Abort::not_the_file
+    CURL* curl = nullptr;
+    bool excess = false;       // bytes came past the Content-Length (see on_close_socket)
 };
 
 struct CurlDeleter {
@@ -155,6 +160,24 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     return length;
 }
 
+// curl closes each connection at the end of its transfer (CURLOPT_FORBID_REUSE)
+// and reads no further than a body's Content-Length. Bytes already waiting on
+// the connection then, after a whole body, mark an origin that announced less
+// than it sent: what its length says would be cached as the file, cut short.
+// Plain HTTP only: over TLS a close_notify may be waiting, which is no excess.
+int on_close_socket(void* user, curl_socket_t fd) {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const Response& response = transfer.response;
+    char* scheme = nullptr;
+    if (response.success() && response.content_length && transfer.bytes == *response.content_length &&
+        curl_easy_getinfo(transfer.curl, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme &&
+        http::iequals_ascii(scheme, "http")) {
+        char byte = 0;
+        transfer.excess = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
+    return ::close(fd);
+}
+
 CURL* thread_handle() {
     // One handle per fill worker thread: curl keeps its connection cache in the
     // handle, so consecutive fetches from one origin reuse the connection.
@@ -230,6 +253,8 @@ void configure(CURL* curl, const OriginOptions& opts, const TransferRequest& tra
     set(curl, CURLOPT_NOPROGRESS, 0L);
     set(curl, CURLOPT_XFERINFOFUNCTION, &on_progress);
     set(curl, CURLOPT_XFERINFODATA, static_cast<void*>(&state));
+    set(curl, CURLOPT_CLOSESOCKETFUNCTION, &on_close_socket);
+    set(curl, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(&state));
     // CURLOPT_ACCEPT_ENCODING stays unset: with it curl would decode gzip
     // bodies itself, and a decoded copy is not what the origin holds.
     set(curl, CURLOPT_ERRORBUFFER, error_buffer);
@@ -357,6 +382,14 @@ void describe_status(const Transfer& transfer, const TransferRequest& request, c
             result.message = "origin sent only " + progress_text(transfer);
             return;
         }
+        // RFC 9112 §6.3: the body is Content-Length bytes, but this origin sent
+        // more with them: its length is not the file's.
+        if (transfer.excess) {
+            result.status = FetchStatus::origin_error;
+            result.message = "origin sent more bytes than its Content-Length of " + std::to_string(transfer.bytes) +
+                             ": the length is not the file's";
+            return;
+        }
         result.status = FetchStatus::ok;
         result.etag = response.etag;
         result.last_modified = response.last_modified;
@@ -458,6 +491,7 @@ FetchResult run_transfer(const OriginOptions& opts, const TransferRequest& trans
     try {
         CURL* curl = thread_handle();
         Transfer state(out_fd, req);
+        state.curl = curl;
         char error_buffer[CURL_ERROR_SIZE] = "";
         HeaderList headers = request_headers(transfer, req.validators);
         FetchResult result;

@@ -8,6 +8,8 @@ names a file under --root:
   /status/<code>/<name>                   that status with a short body (e.g. 403, 503)
   /reset/<name>                           half the body, then a TCP reset (SO_LINGER 0)
   /short/<name>?missing=1000              Content-Length `missing` bytes over the body, then close
+  /longer/<name>?extra=1000               Content-Length `extra` bytes under the body, the whole body sent
+                                          in one write, then close
   /notfound/<name>                        404
   /nolength/<name>                        the file without Content-Length, ended by closing
   /redirect/<name>                        302 to /<name> (so /redirect/partial/<name> ends in a 206)
@@ -53,7 +55,7 @@ import fake_common  # noqa: E402
 BEHAVIOURS = ("slow", "error500", "status", "reset", "short", "notfound", "nolength", "redirect", "stall",
               "partial", "ranged200", "file-status", "encoded", "twolengths", "lengthlist", "samelengths",
               "badlength", "cl-and-te", "nostore", "private", "privatefield", "slowhead", "slowreset", "excess",
-              "htmlerror")
+              "htmlerror", "longer")
 
 
 class Handler(fake_common.LoggingHandler):
@@ -104,6 +106,8 @@ class Handler(fake_common.LoggingHandler):
             self.send_then_reset(body)
         elif behaviour == "short":
             self.send_short(body, int(query.get("missing", max(1, len(body)))))
+        elif behaviour == "longer":
+            self.send_longer(body, int(query.get("extra", min(1000, len(body)))))
         elif behaviour == "nolength":
             self.send_until_close(body)
         elif behaviour == "stall":
@@ -224,6 +228,12 @@ class Handler(fake_common.LoggingHandler):
         self.send_head(status, headers)
         self.wfile.write(body)
         # Whatever the client made of the framing, this connection has said all it can.
+        self.close_connection = True
+
+    def send_longer(self, body, extra):
+        self.start_body(len(body) - extra)
+        self.wfile.write(body)
+        self.wfile.flush()
         self.close_connection = True
 
     def send_short(self, body, missing):
