@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "fill_support.hpp"
+#include "support/reliability_result.hpp"
 
 namespace fill_it {
 namespace {
@@ -67,6 +68,11 @@ protected:
         fake_ = std::make_unique<FakeOrigin>("misbehaving_origin.py", origin_.path());
     }
     void TearDown() override {
+        if (!row_.case_name.empty()) {
+            row_.category = "fault";
+            row_.passed = !HasFailure();
+            ct_test::write_reliability_result(row_);
+        }
         if (server_) {
             EXPECT_TRUE(server_->process().running()) << "server died\n" << server_log(*server_);
             server_.reset();
@@ -108,6 +114,7 @@ protected:
     const std::string mid_ = ct_test::random_bytes(1 << 20, 32);
     std::unique_ptr<FakeOrigin> fake_;
     std::unique_ptr<CacheTierServer> server_;
+    ct_test::ReliabilityResult row_;  // this case's row of the report, once it ran
 };
 
 TEST_F(FaultDisk, AFillLargerThanTheFreeSpaceFailsCleanlyAndFillsResumeOnceThereIsRoom) {
@@ -128,6 +135,12 @@ TEST_F(FaultDisk, AFillLargerThanTheFreeSpaceFailsCleanlyAndFillsResumeOnceThere
     expect_served("mid.mp3", mid_);
     expect_served("small.mp3", small_);
     EXPECT_TRUE(temp_files(cache_dir()).empty());
+    row_ = {.case_name = "disk-full",
+            .measured = "fills failed cleanly (no partial or temporary file), then resumed",
+            .value = 2,
+            .unit = "of 2",
+            .target = "all; cached files served throughout",
+            .details = "2 MiB tmpfs: a 4 MiB fill, then a 1 MiB one beside 1.5 MiB of ballast; \"" + mid_message + "\""};
 }
 
 TEST_F(FaultDisk, AReadOnlyCacheKeepsServingAndFillsResumeWhenItIsWritableAgain) {
@@ -146,6 +159,12 @@ TEST_F(FaultDisk, AReadOnlyCacheKeepsServingAndFillsResumeWhenItIsWritableAgain)
     ASSERT_TRUE(remount(mnt_.path(), false)) << std::strerror(errno);
     ASSERT_TRUE(eventually_state(port(), "mid.mp3", "cached", 20s)) << server_log(*server_);
     expect_served("mid.mp3", mid_);
+    row_ = {.case_name = "disk-read-only",
+            .measured = "cached file served while the disk was read-only; fill resumed after",
+            .value = 1,
+            .unit = "of 1",
+            .target = "served, fill failed cleanly, then cached",
+            .details = "tmpfs remounted ro then rw; \"" + message + "\""};
 }
 
 // The whole cache directory removed under the server (an operator's mistake,
@@ -172,6 +191,12 @@ TEST_F(FaultDisk, ARemovedCacheDirectoryFailsFillsClearlyAndRecoversWhenItIsBack
     EXPECT_TRUE(fs::exists(cache_dir() / "mid.mp3"));
     ASSERT_TRUE(eventually_state(port(), "small.mp3", "cached", 20s)) << server_log(*server_);
     expect_served("small.mp3", small_);
+    row_ = {.case_name = "cache-dir-removed",
+            .measured = "fills after the cache directory was removed and created again",
+            .value = 2,
+            .unit = "of 2 cached",
+            .target = "clear error while gone, no crash, fills resume",
+            .details = "rm -rf of the cache directory under the server; \"" + message + "\""};
 }
 
 }  // namespace

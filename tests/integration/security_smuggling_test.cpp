@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
+#include "support/reliability_result.hpp"
 #include "support/process.hpp"
 #include "support/serve_helpers.hpp"
 
@@ -57,6 +58,14 @@ TEST_P(SecuritySmuggling, IsRefusedWith400AndTheConnectionCloses) {
     EXPECT_TRUE(ex.closed_by_server) << "connection left open after " << c.name;
     EXPECT_EQ(count_responses(ex.received), 1) << "more than one answer to one ambiguous request";
     EXPECT_EQ(ex.received.find(kSmuggledBody), std::string::npos) << "the smuggled request was answered";
+    write_reliability_result({.case_name = "smuggling-" + c.name,
+                              .category = "security",
+                              .measured = "status, then the connection and the request hidden after it",
+                              .value = ex.received.size() >= 12 ? std::atoi(ex.received.c_str() + 9) : 0,
+                              .unit = "status",
+                              .target = "400, closed, smuggled request unanswered",
+                              .passed = !HasFailure(),
+                              .details = c.rule});
 }
 
 INSTANTIATE_TEST_SUITE_P(
