@@ -1,6 +1,11 @@
 #include "app/config.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <fstream>
 #include <functional>
@@ -8,6 +13,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <spdlog/spdlog.h>
 
 #include "app/byte_size.hpp"
 #include "http/response.hpp"
@@ -146,6 +153,12 @@ const std::map<std::string, Setter>& setters() {
         {"retry_min", [](auto& v, auto& w, Config& c, auto&) { c.fill.retry_min = seconds(v, w); }},
         {"retry_max", [](auto& v, auto& w, Config& c, auto&) { c.fill.retry_max = seconds(v, w); }},
         {"revalidate_after", [](auto& v, auto& w, Config& c, auto&) { c.fill.revalidate_after = seconds(v, w); }},
+        {"admin_token_file", [](auto& v, auto& w, Config& c, const fs::path& base) { c.admin.token_file = base / text(v, w); }},
+        {"admin_listen", [](auto& v, auto& w, Config& c, auto&) {
+             c.admin.listen = text(v, w);
+             server::ServerOptions check;
+             if (!c.admin.listen.empty()) parse_listen(c.admin.listen, check, w);
+         }},
     };
     return table;
 }
@@ -153,6 +166,10 @@ const std::map<std::string, Setter>& setters() {
 }  // namespace
 
 void parse_listen(const std::string& value, Config& cfg, const std::string& where) {
+    parse_listen(value, cfg.server, where);
+}
+
+void parse_listen(const std::string& value, server::ServerOptions& server, const std::string& where) {
     auto colon = value.rfind(':');
     if (colon == std::string::npos) fail(where, "expected HOST:PORT, got '" + value + "'");
     std::string host = value.substr(0, colon);
@@ -164,8 +181,8 @@ void parse_listen(const std::string& value, Config& cfg, const std::string& wher
         fail(where, "port must be a number from 0 to 65535, got '" + port + "'");
     if (http::has_control_characters(host) || host.find_first_of(" /") != std::string::npos)
         fail(where, "bad host '" + host + "'");
-    cfg.server.host = host;
-    cfg.server.port = static_cast<std::uint16_t>(std::stoul(port));
+    server.host = host;
+    server.port = static_cast<std::uint16_t>(std::stoul(port));
 }
 
 std::uint64_t parse_size(const std::string& text, const std::string& where) {
@@ -201,6 +218,33 @@ void load_config_file(const fs::path& file, Config& cfg) {
         if (it == setters().end()) fail("config " + file.string(), "unknown key '" + key + "'");
         it->second(value, where, cfg, base);
     }
+}
+
+std::string load_admin_token(const Config& cfg) {
+    std::string token;
+    std::string where;
+    if (const char* env = std::getenv("CACHE_TIER_ADMIN_TOKEN"); env && *env) {
+        token = env;
+        where = "CACHE_TIER_ADMIN_TOKEN";
+    } else if (!cfg.admin.token_file.empty()) {
+        where = "admin_token_file " + cfg.admin.token_file.string();
+        std::ifstream in(cfg.admin.token_file);
+        if (!in) fail(where, std::string("cannot read the file: ") + std::strerror(errno));
+        std::getline(in, token);
+        struct stat st {};
+        // The token opens the admin API to whoever reads it.
+        if (::stat(cfg.admin.token_file.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+            spdlog::warn("{}: other users may read or write it (chmod 600 it)", where);
+    } else {
+        return "";
+    }
+    // A trailing newline (and a Windows CR) is the file's, not the token's.
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+    if (token.empty()) fail(where, "the admin token is empty");
+    if (http::has_control_characters(token) || token.find(' ') != std::string::npos)
+        fail(where, "the admin token must not contain spaces or control characters");
+    if (token.size() < 16) spdlog::warn("{}: the admin token is short ({} characters); 32 random ones are better", where, token.size());
+    return token;
 }
 
 void validate_config(Config& cfg) {

@@ -9,6 +9,7 @@
 
 #include "fill/fill_engine.hpp"
 #include "origins/origin.hpp"
+#include "routes/admin.hpp"
 #include "routes/routes.hpp"
 #include "server/server.hpp"
 
@@ -28,6 +29,7 @@ struct Config {
     origins::OriginOptions origin;   // origin.url "" => no origin: verify/download report an error
     // Read by validate_config into routes.url_signing_secret; "" => links are not signed.
     std::filesystem::path url_signing_secret_file;
+    routes::AdminOptions admin;      // admin API: token file, its own listener
 };
 
 // Read a JSON config file into `cfg`. Accepts the original project's keys
@@ -35,8 +37,16 @@ struct Config {
 // Unknown keys and bad values throw ConfigError naming the file and key.
 void load_config_file(const std::filesystem::path& file, Config& cfg);
 
-// Parse "HOST:PORT", "[v6]:PORT" or ":PORT"; throws ConfigError.
+// Parse "HOST:PORT", "[v6]:PORT" or ":PORT" into cfg.server; throws ConfigError.
 void parse_listen(const std::string& text, Config& cfg, const std::string& where);
+// The same into `server`'s host and port.
+void parse_listen(const std::string& text, server::ServerOptions& server, const std::string& where);
+
+// The admin token: CACHE_TIER_ADMIN_TOKEN if set, else the first line of
+// cfg.admin.token_file; "" when neither is set (the admin API is off).
+// Throws ConfigError for an unreadable file or an empty token; a file other
+// users may read is logged as a warning.
+std::string load_admin_token(const Config& cfg);
 
 // A size ("10M"; see byte_size.hpp) and min_free ("5%" too); throw ConfigError.
 std::uint64_t parse_size(const std::string& text, const std::string& where);

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "app/config.hpp"
 #include "fill/fill_engine.hpp"
@@ -23,7 +25,8 @@ namespace {
 // Flags as given; unset ones leave the config file's value (or the default).
 struct ServeFlags {
     std::optional<std::string> config, listen, cache_dir, origin, access_log, cache_control, static_prefix,
-        public_base_url, log_level, url_signing_secret_file, max_file_size, max_cache_size, min_free;
+        public_base_url, log_level, url_signing_secret_file, max_file_size, max_cache_size, min_free,
+        admin_token_file, admin_listen;
     std::optional<std::int64_t> url_signing_ttl;
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
@@ -53,17 +56,79 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.revalidate_after) cfg.fill.revalidate_after = std::chrono::seconds(*f.revalidate_after);
     if (f.stream_misses) cfg.routes.stream_misses = *f.stream_misses;
     if (f.origin_price_per_gb) cfg.routes.origin_price_per_gb = *f.origin_price_per_gb;
+    if (f.admin_token_file) cfg.admin.token_file = *f.admin_token_file;
+    if (f.admin_listen) cfg.admin.listen = *f.admin_listen;
     if (f.stream_start_wait)
         cfg.routes.stream_start_wait = std::chrono::milliseconds(static_cast<long long>(*f.stream_start_wait * 1000 + 0.5));
+}
+
+// The admin listener: the main one's limits and log, its own address, one thread.
+server::ServerOptions admin_server_options(const Config& cfg) {
+    server::ServerOptions admin = cfg.server;
+    parse_listen(cfg.admin.listen, admin, "admin_listen");
+    admin.threads = 1;
+    return admin;
+}
+
+// Runs the main server and, when admin_listen is set, the admin one beside
+// it; both stop on the same signal.
+void serve(const Config& cfg, fill::FillEngine* fills, std::shared_ptr<const routes::AdminContext> admin) {
+    const bool separate = admin && !cfg.admin.listen.empty();
+    server::Server srv(cfg.server, routes::make_router_factory(cfg.routes, cfg.fill.cache_dir.string(), fills,
+                                                               separate ? nullptr : admin));
+    std::unique_ptr<server::Server> admin_srv;
+    if (separate)
+        admin_srv = std::make_unique<server::Server>(admin_server_options(cfg), routes::make_admin_router_factory(admin));
+    spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}", CACHE_TIER_VERSION,
+                 cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
+                 cfg.origin.url.empty() ? "none" : cfg.origin.url, server::raise_open_file_limit());
+    if (!cfg.routes.url_signing_secret.empty()) {
+        spdlog::info("files under {} are served on signed links only; /download's links are valid {} s",
+                     cfg.routes.static_prefix, cfg.routes.url_signing_ttl.count());
+        // Anyone who can read the secret can sign links to every file.
+        struct stat st {};
+        if (::stat(cfg.url_signing_secret_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+            spdlog::warn("URL signing secret file {} is readable by every user of this machine (chmod o-r)",
+                         cfg.url_signing_secret_file.string());
+    }
+    if (admin_srv)
+        spdlog::info("admin API on its own listener {}:{}", admin_server_options(cfg).host, admin_srv->port());
+    else
+        spdlog::info(admin ? "admin API under /admin/" : "admin API off (no admin token)");
+    if (!admin_srv) return srv.run();
+    std::thread admin_thread([&] {
+        try {
+            admin_srv->run();
+        } catch (const std::exception& e) {
+            spdlog::error("admin listener: {}", e.what());
+            srv.stop();
+        }
+    });
+    // Either ends the other: a signal reaches both, a failure of one stops the other.
+    struct JoinAdmin {
+        server::Server& admin;
+        std::thread& thread;
+        ~JoinAdmin() {
+            admin.stop();
+            thread.join();
+        }
+    } join{*admin_srv, admin_thread};
+    srv.run();
 }
 
 int run_serve(const ServeFlags& flags) {
     Config cfg;
     std::unique_ptr<fill::FillEngine> fills;
+    std::shared_ptr<routes::AdminContext> admin;
     try {
         if (flags.config) load_config_file(*flags.config, cfg);
         apply_flags(flags, cfg);
         validate_config(cfg);
+        if (!cfg.admin.listen.empty()) admin_server_options(cfg);  // a bad --admin-listen is a usage error
+        if (std::string token = load_admin_token(cfg); !token.empty())
+            admin = std::make_shared<routes::AdminContext>(routes::AdminContext{std::move(token), nullptr});
+        else if (!cfg.admin.listen.empty())
+            throw ConfigError("admin_listen: set, but no admin token (admin_token_file or CACHE_TIER_ADMIN_TOKEN)");
         if (!cfg.origin.url.empty())
             fills = std::make_unique<fill::FillEngine>(cfg.fill, origins::make_origin(cfg.origin));
     } catch (const ConfigError& e) {
@@ -77,22 +142,9 @@ int run_serve(const ServeFlags& flags) {
         return 2;
     }
 
-    auto open_files = server::raise_open_file_limit();
+    if (admin) admin->fills = fills.get();
     try {
-        server::Server srv(cfg.server, routes::make_router_factory(cfg.routes, cfg.fill.cache_dir.string(), fills.get()));
-        spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}", CACHE_TIER_VERSION,
-                     cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
-                     cfg.origin.url.empty() ? "none" : cfg.origin.url, open_files);
-        if (!cfg.routes.url_signing_secret.empty()) {
-            spdlog::info("files under {} are served on signed links only; /download's links are valid {} s",
-                         cfg.routes.static_prefix, cfg.routes.url_signing_ttl.count());
-            // Anyone who can read the secret can sign links to every file.
-            struct stat st {};
-            if (::stat(cfg.url_signing_secret_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
-                spdlog::warn("URL signing secret file {} is readable by every user of this machine (chmod o-r)",
-                             cfg.url_signing_secret_file.string());
-        }
-        srv.run();
+        serve(cfg, fills.get(), admin);
     } catch (const std::exception& e) {
         std::cerr << "cache-tier serve: " << e.what() << "\n";
         return 1;
@@ -144,6 +196,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--origin-price-per-gb", flags->origin_price_per_gb,
                     fmt::format("What the origin charges per GB sent, for the status page's savings (default {})",
                                 defaults.routes.origin_price_per_gb));
+    cmd->add_option("--admin-token-file", flags->admin_token_file,
+                    "File holding the admin API's bearer token (or env CACHE_TIER_ADMIN_TOKEN; default: admin API off)");
+    cmd->add_option("--admin-listen", flags->admin_listen,
+                    "HOST:PORT of a listener for the admin API alone (default: under /admin/ on --listen)");
     cmd->add_option("--max-connections", flags->max_connections, fmt::format("Open client connections (default {})", defaults.server.max_connections));
     cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -81,6 +81,7 @@ void CacheAccounting::count_existing_files() {
             continue;
         }
         if (!S_ISREG(st.st_mode) || local.starts_with(std::string(store::kStateDir) + "/")) continue;
+        table_.names().insert(local);
         auto shard = table_.lock(local);
         Entry& e = shard.get(local, clock_.steady_now());
         std::uint64_t size = allocated(st);
@@ -263,6 +264,7 @@ std::optional<std::uint64_t> CacheAccounting::evict(const CachedFile& file) {
         return std::nullopt;
     }
     records_.remove(file.name);
+    table_.names().erase(file.name);
     const std::uint64_t freed = e->counted_size;
     uncount(*e);
     e->meta.reset();

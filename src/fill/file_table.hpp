@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "store/metadata.hpp"
+#include "store/name_index.hpp"
 
 namespace cache_tier::http {
 struct OpenFile;
@@ -49,6 +50,9 @@ enum class Phase : unsigned char {
 
 struct Entry {
     Phase phase = Phase::idle;
+    // Bumped by a purge: a fill queued or running before it is discarded (its
+    // job carries the generation it was queued at).
+    std::uint64_t generation = 0;
     steady::time_point retry_at{};  // no fetch before this (backoff after a failed fill)
     unsigned failures = 0;          // failed fills in a row, for the backoff
     std::string error_message;      // why the last fill failed; "" if it did not
@@ -96,6 +100,12 @@ public:
 
     Locked lock(const std::string& local) { return Locked(shard_of(local)); }
 
+    // The cached files' names in order (for listing and prefix purges), and
+    // the names with a fill queued or running (for prefix purges). Changed
+    // with the name's shard locked.
+    store::NameIndex& names() { return names_; }
+    store::NameIndex& in_flight() { return in_flight_; }
+
     // `fn(local, entry)` for every entry, each shard locked in turn.
     template <typename Fn>
     void for_each(Fn&& fn) {
@@ -109,6 +119,8 @@ private:
     static constexpr std::size_t kShards = 32;
     Shard& shard_of(const std::string& local) { return shards_[std::hash<std::string>{}(local) % kShards]; }
     std::array<Shard, kShards> shards_;
+    store::NameIndex names_;
+    store::NameIndex in_flight_;
 };
 
 }  // namespace cache_tier::fill

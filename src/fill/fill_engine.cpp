@@ -22,6 +22,7 @@
 #include "fill/cache_usage.hpp"
 #include "fill/fill_journal.hpp"
 #include "fill/origin_probe.hpp"
+#include "fill/file_admin.hpp"
 #include "fill/file_table.hpp"
 #include "fill/fill_progress.hpp"
 #include "fill/fill_queue.hpp"
@@ -68,6 +69,7 @@ struct FillEngine::Impl {
     std::uint64_t usage_changes = ~0ull;
     std::atomic<std::uint64_t> changes{0};  // copies placed or removed by fills
     std::atomic<bool> probing{false};       // a probe of the origin is queued or running
+    CacheParts parts{table, records, accounting, cache_dir_fd.get(), clock};
     FillQueue queue;  // last: its workers stop before anything they use goes
 
     Impl(FillOptions opts, std::unique_ptr<origins::Origin> org, const Clock& clk)
@@ -95,6 +97,9 @@ struct FillEngine::Impl {
     Status reattach_cache_dir();
     void remove_leftover_temp_files();
     void load_records();
+    void index_existing_files();
+    bool queue_fill(Entry& e, const store::Name& name, bool revalidate);
+    bool discarded(const Job& job, Entry& e);
     FileStatus ensure(const store::Name& name, std::optional<std::uint64_t> copy);
     FileStatus ensure_missing(const store::Name& name, FileTable::Locked& shard);
     bool revalidation_due(const Entry& e, std::uint64_t copy) const;
@@ -142,9 +147,39 @@ void FillEngine::Impl::load_records() {
         }
         auto shard = table.lock(name);
         shard.get(name, now).meta = std::move(meta);
+        table.names().insert(name);
         ++kept;
     }
     if (kept > 0) spdlog::info("loaded metadata of {} cached file(s)", kept);
+}
+
+// Copies without a record (put there by an operator) are cached files too.
+// With a size limit, counting the files at start indexes them already.
+void FillEngine::Impl::index_existing_files() {
+    const std::error_code ec = store::for_each_cached_file(
+        options.cache_dir, [&](const std::string& local, const struct stat&) { table.names().insert(local); });
+    if (ec) spdlog::warn("cannot read all of the cache directory {}: {}", options.cache_dir.string(), ec.message());
+}
+
+// With the entry's shard locked. Single flight: the caller saw it idle.
+bool FillEngine::Impl::queue_fill(Entry& e, const store::Name& name, bool revalidate) {
+    Job job{name, revalidate};
+    job.generation = e.generation;
+    if (!queue.try_push(std::move(job))) return false;
+    e.phase = Phase::queued;
+    table.in_flight().insert(name.local);
+    return true;
+}
+
+// With the entry's shard locked: a purge since the job was queued voids it.
+// The entry is left idle, as if the job had never been.
+bool FillEngine::Impl::discarded(const Job& job, Entry& e) {
+    if (e.generation == job.generation) return false;
+    e.phase = Phase::idle;
+    e.progress.reset();
+    e.streaming_file.reset();
+    table.in_flight().erase(job.name.local);
+    return true;
 }
 
 // Without a record, or with a size that is not what was fetched, the copy was
@@ -164,7 +199,7 @@ FileStatus FillEngine::Impl::ensure(const store::Name& name, std::optional<std::
     accounting.note_use(shard, name.local);
     if (options.revalidate_after.count() > 0) {
         Entry* e = shard.find(name.local);
-        if (e && revalidation_due(*e, *copy) && queue.try_push(Job{name, true})) e->phase = Phase::queued;
+        if (e && revalidation_due(*e, *copy)) queue_fill(*e, name, true);
     }
     return {FileState::cached, {}};
 }
@@ -178,12 +213,11 @@ FileStatus FillEngine::Impl::ensure_missing(const store::Name& name, FileTable::
     // A miss is remembered per spelling: another spelling may well exist.
     if (const Miss* miss = e.miss_of(name.origin, now)) return {FileState::not_found, miss->message};
     if (now < e.retry_at) return {FileState::failed, e.error_message};
-    if (!queue.try_push(Job{name, false})) {
+    if (!queue_fill(e, name, false)) {
         metrics::fill_failed(metrics::FillFailure::queue_full);
         return {FileState::queue_full,
                 fmt::format("too many fills waiting ({}); not fetching this file now", queue.max_queued())};
     }
-    e.phase = Phase::queued;
     // From now on a request may wait for the fill's head (see when_head).
     e.progress = std::make_shared<FillProgress>(clock);
     return {FileState::filling, e.error_message};
@@ -203,6 +237,7 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     {
         auto shard = table.lock(job.name.local);
         Entry& e = shard.get(job.name.local, clock.steady_now());
+        if (discarded(job, e)) return;  // purged while it waited
         e.phase = Phase::running;
         if (!job.revalidate && e.progress) progress = e.progress;
         else progress = std::make_shared<FillProgress>(clock);
@@ -226,7 +261,14 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     spdlog::info("fill {}: {} from {}", req.key, attempt.conditional ? "revalidating" : "fetching", origin->describe());
     metrics::fill_started();
     const auto started = clock.steady_now();
-    const TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local};
+    TransferTarget target{temp_dir, cache_dir_fd.get(), job.name.local, nullptr};
+    // A purge that came while it ran: nothing is placed (see record()).
+    target.guard_place = [&](const std::function<Status()>& place) -> Status {
+        auto shard = table.lock(job.name.local);
+        Entry* e = shard.find(job.name.local);
+        if (!e || e->generation != job.generation) return Error{"purged while it filled", ECANCELED};
+        return place();
+    };
     // Room in the cache is reserved before the first byte is written; the
     // progress hears of the head only once it is. Given back when this ends,
     // after record() has counted the placed copy.
@@ -256,7 +298,12 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
     OutcomeEffects effects;
     {
         auto shard = table.lock(local);
-        effects = apply_outcome(shard.get(local, now.steady), attempt, result, now, policy);
+        Entry& e = shard.get(local, now.steady);
+        if (discarded(job, e)) {
+            spdlog::info("fill {}: purged while it ran; its result is discarded", attempt.key);
+            return;
+        }
+        effects = apply_outcome(e, attempt, result, now, policy);
     }
     if (effects.remove_copy) {
         if (Status removed = store::unlink_beneath(cache_dir_fd.get(), local); !removed && removed.code() != ENOENT)
@@ -278,8 +325,17 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
 
     auto shard = table.lock(local);
     Entry& e = shard.get(local, now.steady);
+    // Purged since the outcome was applied: the purge removed the copy, and the record saved since goes too.
+    if (e.generation != job.generation) {
+        records.remove(local);
+        discarded(job, e);
+        return;
+    }
     if (effects.uncount) accounting.uncount(e);
     if (count_copy) accounting.count(e, counted);
+    if (effects.remove_copy) table.names().erase(local);
+    if (effects.count_size) table.names().insert(local);
+    table.in_flight().erase(local);
     e.progress.reset();
     e.streaming_file.reset();
     e.phase = Phase::idle;
@@ -360,6 +416,8 @@ FillEngine::FillEngine(FillOptions options, std::unique_ptr<origins::Origin> ori
     d.load_records();
     d.accounting.count_existing_files();
     d.accounting.evict_if_over_limit();
+    // Counting the files indexes them too; without a cap or floor nothing counts them.
+    if (!d.accounting.active()) d.index_existing_files();
     d.queue.start([&d](const Job& job, AbortSlot& slot) {
         if (!job.probe) return d.run(job, slot);
         d.journal.probed(probe_origin(*d.origin, d.temp_dir, slot.aborted()), d.clock.unix_seconds());
@@ -401,6 +459,32 @@ FillEngine::CacheUsage FillEngine::usage() const {
     const CacheAccounting& a = impl_->accounting;
     if (!a.active()) return {};
     return CacheUsage{true, a.files(), a.bytes(), a.reserved_bytes(), a.evictions(), a.limit(), a.min_free()};
+}
+
+CachedFilePage FillEngine::list_cached(std::string_view prefix, std::string_view after, std::size_t limit) {
+    return fill::list_cached(impl_->parts, prefix, after, limit);
+}
+
+// A purge changes what is stored, as a fill does: report() walks the cache again.
+PurgeOutcome FillEngine::purge(const std::string& local) {
+    const PurgeOutcome done = fill::purge(impl_->parts, local);
+    if (done.removed_copy) impl_->changes.fetch_add(1);
+    return done;
+}
+
+std::size_t FillEngine::purge_prefix(std::string_view prefix) {
+    const std::size_t removed = fill::purge_prefix(impl_->parts, prefix);
+    if (removed > 0) impl_->changes.fetch_add(1);
+    return removed;
+}
+
+RefreshState FillEngine::refresh(const store::Name& name) {
+    Impl& d = *impl_;
+    if (!d.copy_size(name.local)) return RefreshState::not_cached;
+    auto shard = d.table.lock(name.local);
+    Entry& e = shard.get(name.local, d.clock.steady_now());
+    if (e.phase != Phase::idle) return RefreshState::busy;
+    return d.queue_fill(e, name, true) ? RefreshState::queued : RefreshState::queue_full;
 }
 
 bool FillEngine::wait_idle(std::chrono::milliseconds timeout) { return impl_->queue.wait_idle(timeout); }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "fill/fill_report.hpp"
@@ -52,6 +54,36 @@ struct FileStatus {
     FileState state = FileState::filling;
     bool available() const { return state == FileState::cached; }
     std::string error_message;  // why the last fill failed, empty if it did not
+};
+
+// A cached file as the admin API lists it.
+struct CachedFileInfo {
+    std::string name;                      // the local (lower-case) name
+    std::uint64_t size = 0;                // of the copy served now
+    std::optional<std::int64_t> fetched;   // seconds since the epoch of its fetch or last 304; none: no record
+    std::optional<std::int64_t> last_used; // ns since the epoch; tracked only with max_cache_size
+    std::string etag;                      // the origin's, as it sent it; "" if none or no record
+    std::string origin_key;                // the key it was fetched with; "" if unknown
+};
+
+struct CachedFilePage {
+    std::vector<CachedFileInfo> files;
+    bool more = false;  // files after the last one match too
+};
+
+// What a purge of one name did; nothing at all: the name was unknown.
+struct PurgeOutcome {
+    bool removed_copy = false;    // the cached copy and its record are gone
+    bool discarded_fill = false;  // a fill queued or running: its result will be thrown away
+    bool cleared_miss = false;    // a remembered origin 404 or a backoff was forgotten
+    bool anything() const { return removed_copy || discarded_fill || cleared_miss; }
+};
+
+enum class RefreshState {
+    queued,      // a conditional GET is queued
+    not_cached,  // no copy to refresh (warm it instead)
+    busy,        // a fill or revalidation of it is already queued or running
+    queue_full,
 };
 
 class FillEngine {
@@ -109,6 +141,20 @@ public:
     // light request to it on a fill worker (one at a time), so that
     // origin_contact() says soon whether it answers. Never waits.
     void probe_origin_if_quiet(std::chrono::seconds quiet);
+
+    // The admin API. Names are local (normalised) names; listing and prefix
+    // purges cost in proportion to the files they touch (store::NameIndex).
+    // Up to `limit` cached files under `prefix`, after the name `after`, in byte order.
+    CachedFilePage list_cached(std::string_view prefix, std::string_view after, std::size_t limit);
+    // Remove the copy and its record; a fill queued or running is discarded
+    // (its result never appears); the origin 404s and backoff remembered are
+    // forgotten. The copy stops being served at once (store::note_removal).
+    PurgeOutcome purge(const std::string& local);
+    // Purge every cached file under `prefix` (not empty); returns how many copies were removed.
+    std::size_t purge_prefix(std::string_view prefix);
+    // Revalidate the copy with a conditional GET now, whatever its age; a
+    // changed file replaces it atomically once it is whole.
+    RefreshState refresh(const store::Name& name);
 
     // Wait until no fill is queued or running, or `timeout` passes; true if idle. For tests and shutdown.
     bool wait_idle(std::chrono::milliseconds timeout);

@@ -20,6 +20,7 @@ struct Job {
     store::Name name;
     bool revalidate = false;  // a conditional GET for a cached copy, not a first fetch
     bool probe = false;       // no file: ask the origin whether it answers (FillEngine::probe_origin)
+    std::uint64_t generation = 0;  // the entry's when queued; a purge since makes the job void
 };
 
 class FillQueue {

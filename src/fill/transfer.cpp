@@ -92,7 +92,8 @@ FetchResult transfer(origins::Origin& origin, const origins::FetchRequest& req, 
     if (Status synced = temp->sync_and_close(); !synced) return local_failure(std::move(result), synced.error().message);
     // Placed beneath the cache directory one folder at a time: a link an
     // operator (or anyone) put in the cache can never make a fill write outside it.
-    if (Status placed = temp->place_beneath(target.cache_dir_fd, target.local_name); !placed)
+    const auto place = [&] { return temp->place_beneath(target.cache_dir_fd, target.local_name); };
+    if (Status placed = target.guard_place ? target.guard_place(place) : place(); !placed)
         return local_failure(std::move(result), placed.error().message);
     return result;
 }

@@ -3,6 +3,7 @@
 // complete: a cached file is visible whole or not at all.
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -35,6 +36,10 @@ struct TransferTarget {
     std::filesystem::path temp_dir;  // cache_dir/.cache-tier/tmp
     int cache_dir_fd = -1;           // the cache directory
     std::string local_name;          // the copy's name beneath it
+    // Given the placing to do, does it or refuses (a purge of the file came
+    // meanwhile), under the engine's lock so that no purge falls between its
+    // check and the rename. Null: place at once.
+    std::function<Status(const std::function<Status()>& place)> guard_place;
 };
 
 // Fetch `req` into a new temporary file in target.temp_dir; on FetchStatus::ok

@@ -6,7 +6,7 @@
 
 namespace cache_tier::http {
 
-enum class Method { get, head, other };
+enum class Method { get, head, post, del, other };
 
 struct Request {
     Method method = Method::other;
@@ -14,7 +14,10 @@ struct Request {
     std::string_view target;  // raw request-target, still percent-encoded
     unsigned version = 11;    // 10 or 11
     bool keep_alive = true;
-    bool has_body = false;
+    bool has_body = false;  // a body follows that was not read (see Handler::max_body)
+    // The body, read whole when the handler asked for it (Handler::max_body);
+    // it lives in the connection's own buffer, as long as the request.
+    std::string_view body;
     // The handler deferred its answer once (Response::defer) and is called
     // again: this time it must answer.
     bool retried = false;
@@ -28,11 +31,17 @@ struct Request {
     std::string_view if_range;
     std::string_view user_agent;
     std::string_view referer;
+    std::string_view authorization;
 
     // Path part of the target, without the query string.
     std::string_view path() const {
         auto q = target.find('?');
         return q == std::string_view::npos ? target : target.substr(0, q);
+    }
+    // The query string, without its '?'; "" if none.
+    std::string_view query() const {
+        auto q = target.find('?');
+        return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
     }
 };
 

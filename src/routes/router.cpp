@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "routes/health.hpp"
+#include "routes/admin.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
 
@@ -50,13 +51,19 @@ Match match(std::string_view path, const RouteOptions& options) {
 class Router final : public http::Handler {
 public:
     Router(std::shared_ptr<const RouteOptions> options, const std::string& cache_dir, fill::FillEngine* fills,
-           std::shared_ptr<Readiness> readiness)
-        : keep_(std::move(options)), options_(*keep_), files_(cache_dir), fills_(fills), readiness_(std::move(readiness)) {}
+           std::shared_ptr<Readiness> readiness, std::shared_ptr<const AdminContext> admin)
+        : keep_(std::move(options)),
+          options_(*keep_),
+          files_(cache_dir),
+          fills_(fills),
+          readiness_(std::move(readiness)),
+          admin_(std::move(admin)) {}
 
     // HEAD is answered as GET; the server core leaves the content out (RFC 9110 §9.3.2).
     void handle(const http::Request& req, http::Response& out) override {
         const auto path = path_of(req.path());
         if (!path) return http::error_response(out, 400, "bad request target");
+        if (admin_ && path->starts_with(kAdminPrefix)) return handle_admin(req, *path, out, *admin_);
         const Match m = match(*path, options_);
         out.route = m.route;
         if (m.endpoint == Endpoint::none) return http::error_response(out, 404, "no such endpoint");
@@ -81,6 +88,8 @@ public:
         }
     }
 
+    std::size_t max_body(const http::Request& req) override { return admin_ ? admin_max_body(req, *admin_) : 0; }
+
     // Lets go of deleted and idle files' descriptors, so their disk space is freed.
     void tick(std::int64_t date) override { files_.maintain(date); }
 
@@ -90,15 +99,17 @@ private:
     store::FileCache files_;
     fill::FillEngine* fills_;
     std::shared_ptr<Readiness> readiness_;
+    std::shared_ptr<const AdminContext> admin_;  // null: no /admin/ here
 };
 
 }  // namespace
 
-http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills) {
+http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills,
+                                         std::shared_ptr<const AdminContext> admin) {
     auto shared = std::make_shared<const RouteOptions>(std::move(options));
     auto readiness = std::make_shared<Readiness>(cache_dir, shared->origin_unreachable_window);
-    return [shared, cache_dir = std::move(cache_dir), fills, readiness]() -> std::unique_ptr<http::Handler> {
-        return std::make_unique<Router>(shared, cache_dir, fills, readiness);
+    return [shared, cache_dir = std::move(cache_dir), fills, readiness, admin]() -> std::unique_ptr<http::Handler> {
+        return std::make_unique<Router>(shared, cache_dir, fills, readiness, admin);
     };
 }
 

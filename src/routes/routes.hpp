@@ -2,6 +2,7 @@
 // The routes of `cache-tier serve`. Each is a plain function of the request;
 // the router (router.cpp) picks one by path prefix.
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -73,7 +74,11 @@ void handle_metrics(http::Response& out, const RouteContext& ctx);
 void handle_healthz(http::Response& out);
 void handle_readyz(http::Response& out, const RouteContext& ctx);
 
-// The router: one per server thread (it owns that thread's file cache).
-http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills);
+struct AdminContext;
+
+// The router: one per server thread (it owns that thread's file cache). With
+// `admin`, it serves the admin API under /admin/ too (see admin.hpp).
+http::HandlerFactory make_router_factory(RouteOptions options, std::string cache_dir, fill::FillEngine* fills,
+                                         std::shared_ptr<const AdminContext> admin = nullptr);
 
 }  // namespace cache_tier::routes

@@ -120,6 +120,7 @@ void Connection::process() {
         if (ec == bhttp::error::header_limit) return respond_error(431);
         if (ec) return respond_error(400);  // need_more included: a complete header must parse
         begin_ += used;
+        if (!parser_->is_done() && !take_body()) return;
         if (!handle_request()) return defer();
         if (!send_or_wait()) return;
         finish_response();
@@ -171,10 +172,59 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     process();
 }
 
+// A body follows the header. Read only when the handler asks for it, whole
+// and bounded, into the connection's own buffer (the header's views stay
+// where they are). True: go on and answer now (the body is read, or not
+// wanted); false: waiting for the rest of it, or refused with an error.
+bool Connection::take_body() {
+    const std::size_t limit = worker_.handler().max_body(parser_->request());
+    if (limit == 0) return true;
+    const auto length = parser_->content_length();
+    // RFC 9110 §15.5.12: a body of unknown length (chunked) is refused with 411.
+    if (parser_->chunked() || !length) {
+        respond_error(411);
+        return false;
+    }
+    // RFC 9110 §15.5.14: 413, and the connection closes (the body is not read).
+    if (*length > limit) {
+        respond_error(413);
+        return false;
+    }
+    body_.resize(static_cast<std::size_t>(*length));
+    body_read_ = std::min<std::size_t>(body_.size(), end_ - begin_);
+    std::memcpy(body_.data(), buf_.get() + begin_, body_read_);
+    begin_ += body_read_;
+    body_taken_ = true;
+    if (body_read_ == body_.size()) {
+        parser_->request().body = body_;
+        return true;
+    }
+    // The rest of the body within the header timeout, counted again from now.
+    deadline_ = worker_.clock().now() + worker_.options().header_timeout;
+    read_body();
+    return false;
+}
+
+void Connection::read_body() {
+    socket_.async_read_some(
+        asio::buffer(body_.data() + body_read_, body_.size() - body_read_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            if (self->phase_ == Phase::closed) return;
+            if (ec) return self->close();
+            self->body_read_ += n;
+            if (self->body_read_ < self->body_.size()) return self->read_body();
+            self->parser_->request().body = self->body_;
+            if (!self->handle_request()) return self->defer();
+            if (!self->send_or_wait()) return;
+            self->finish_response();
+            self->process();
+        });
+}
+
 bool Connection::handle_request() {
     http::Request& req = parser_->request();
     req.keep_alive = parser_->keep_alive();
-    req.has_body = !parser_->is_done();
+    req.has_body = !parser_->is_done() && !body_taken_;
     response_.reset();
     try {
         worker_.handler().handle(req, response_);
@@ -370,6 +420,8 @@ void Connection::finish_response() {
         log->write({peer_, worker_.clock().log_time(), parser_ ? &parser_->request() : nullptr, response_.status,
                     body_sent_});
     parser_.reset();
+    body_ = std::string();  // up to max_body bytes: not kept between requests
+    body_taken_ = false;
     response_.file.reset();  // let the file cache drop the descriptor when it wants
     if (phase_ == Phase::closed) return close();
     phase_ = Phase::reading;

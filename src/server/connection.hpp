@@ -42,6 +42,8 @@ private:
     void read_rest_of_header();
     void read_more();
     void on_read(const boost::system::error_code& ec, std::size_t n);
+    bool take_body();
+    void read_body();
     bool handle_request();  // false: the handler deferred its answer (see retry)
     void defer();
     void retry();
@@ -68,6 +70,9 @@ private:
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
     HeaderScanner scanner_;  // the pending request's framing, across reads
     std::optional<RequestParser> parser_;
+    std::string body_;  // the request's body, when the handler asked for it
+    std::size_t body_read_ = 0;
+    bool body_taken_ = false;
     http::Response response_;
     std::string head_;
     std::size_t head_sent_ = 0;

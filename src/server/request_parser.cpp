@@ -10,9 +10,13 @@ std::string_view view(boost::beast::string_view s) { return {s.data(), s.size()}
 
 void RequestParser::on_request_impl(bhttp::verb method, string_view method_str, string_view target, int version,
                                     error_code&) {
-    request_.method = method == bhttp::verb::get    ? http::Method::get
-                      : method == bhttp::verb::head ? http::Method::head
-                                                    : http::Method::other;
+    switch (method) {
+        case bhttp::verb::get: request_.method = http::Method::get; break;
+        case bhttp::verb::head: request_.method = http::Method::head; break;
+        case bhttp::verb::post: request_.method = http::Method::post; break;
+        case bhttp::verb::delete_: request_.method = http::Method::del; break;
+        default: request_.method = http::Method::other; break;
+    }
     request_.method_name = view(method_str);
     request_.target = view(target);
     request_.version = static_cast<unsigned>(version);
@@ -34,6 +38,7 @@ void RequestParser::on_field_impl(bhttp::field name, string_view, string_view va
         case bhttp::field::if_range: slot = &request_.if_range; break;
         case bhttp::field::user_agent: slot = &request_.user_agent; break;
         case bhttp::field::referer: slot = &request_.referer; break;
+        case bhttp::field::authorization: slot = &request_.authorization; break;
         default: return;
     }
     // A repeated singleton field is ambiguous; the first one wins, as in nginx.

@@ -44,7 +44,9 @@ Opened FileCache::open(std::string_view local_name) {
     if (it != entries_.end()) {
         Entry& e = it->second;
         e.used = now;
-        if (now - e.checked < revalidate_after_) return {e.file};
+        const std::uint64_t seen = removals.load(std::memory_order_relaxed);
+        if (now - e.checked < revalidate_after_ && e.removals == seen) return {e.file};
+        e.removals = seen;
         // Still the same file at that name? (Fills and operators replace files by rename.)
         struct stat st {};
         std::string name(local_name);
@@ -85,6 +87,8 @@ bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::tim
 }
 
 Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
+    // Read before opening: a removal after this is noticed on the next use.
+    const std::uint64_t seen = removals.load(std::memory_order_relaxed);
     std::string name(local_name);
     auto opened = open_beneath(dir_fd_.get(), name);
     if (!opened) {
@@ -108,6 +112,7 @@ Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
     auto file = http::describe_file(std::move(fd), static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec, date_,
                                     local_name);
     entry.file = file;
+    entry.removals = seen;
     entry.checked = entry.used = std::chrono::steady_clock::now();
     entry.dev = static_cast<unsigned long long>(st.st_dev);
     entry.ino = static_cast<unsigned long long>(st.st_ino);

@@ -5,6 +5,7 @@
 // replaces is served within that time. Once a second the server's tick calls
 // maintain(), which lets go of descriptors the requests no longer need: a
 // deleted file's blocks stay allocated on disk while it is held open.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,14 @@ namespace cache_tier::store {
 inline std::int64_t mtime_ns(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
+
+// Counts the files removed on purpose (an admin purge). Each FileCache
+// compares it with the value it last saw and, when it moved, checks its
+// entries against the file system on their next use: a purged file stops
+// being served at once instead of within `revalidate_after`. One relaxed load
+// per hit.
+inline std::atomic<std::uint64_t> removals{0};
+inline void note_removal() { removals.fetch_add(1, std::memory_order_relaxed); }
 
 enum class OpenStatus {
     ok,
@@ -68,6 +77,7 @@ private:
         unsigned long long dev = 0, ino = 0;
         std::int64_t mtime_ns = 0;
         std::int64_t mtime = 0;  // the file's own, in seconds; file->mtime is no later than the date
+        std::uint64_t removals = 0;  // store::removals when it was last checked
     };
     struct Hash {
         using is_transparent = void;
