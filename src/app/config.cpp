@@ -220,21 +220,22 @@ void load_config_file(const fs::path& file, Config& cfg) {
     }
 }
 
-std::string load_admin_token(const Config& cfg) {
+std::string load_admin_token(const Config& cfg, bool warn) {
     std::string token;
     std::string where;
-    if (const char* env = std::getenv("CACHE_TIER_ADMIN_TOKEN"); env && *env) {
-        token = env;
-        where = "CACHE_TIER_ADMIN_TOKEN";
-    } else if (!cfg.admin.token_file.empty()) {
+    const char* env = std::getenv("CACHE_TIER_ADMIN_TOKEN");
+    if (!cfg.admin.token_file.empty()) {
         where = "admin_token_file " + cfg.admin.token_file.string();
         std::ifstream in(cfg.admin.token_file);
         if (!in) fail(where, std::string("cannot read the file: ") + std::strerror(errno));
         std::getline(in, token);
         struct stat st {};
         // The token opens the admin API to whoever reads it.
-        if (::stat(cfg.admin.token_file.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
+        if (warn && ::stat(cfg.admin.token_file.c_str(), &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH)))
             spdlog::warn("{}: other users may read or write it (chmod 600 it)", where);
+    } else if (env && *env) {
+        token = env;
+        where = "CACHE_TIER_ADMIN_TOKEN";
     } else {
         return "";
     }
@@ -243,7 +244,7 @@ std::string load_admin_token(const Config& cfg) {
     if (token.empty()) fail(where, "the admin token is empty");
     if (http::has_control_characters(token) || token.find(' ') != std::string::npos)
         fail(where, "the admin token must not contain spaces or control characters");
-    if (token.size() < 16) spdlog::warn("{}: the admin token is short ({} characters); 32 random ones are better", where, token.size());
+    if (warn && token.size() < 16) spdlog::warn("{}: the admin token is short ({} characters); 32 random ones are better", where, token.size());
     return token;
 }
 

@@ -42,11 +42,11 @@ void parse_listen(const std::string& text, Config& cfg, const std::string& where
 // The same into `server`'s host and port.
 void parse_listen(const std::string& text, server::ServerOptions& server, const std::string& where);
 
-// The admin token: CACHE_TIER_ADMIN_TOKEN if set, else the first line of
-// cfg.admin.token_file; "" when neither is set (the admin API is off).
+// The admin token: the first line of cfg.admin.token_file if set, else
+// CACHE_TIER_ADMIN_TOKEN; "" when neither is set (the admin API is off).
 // Throws ConfigError for an unreadable file or an empty token; a file other
-// users may read is logged as a warning.
-std::string load_admin_token(const Config& cfg);
+// users may read, or a short token, is logged as a warning when `warn`.
+std::string load_admin_token(const Config& cfg, bool warn = true);
 
 // A size ("10M"; see byte_size.hpp) and min_free ("5%" too); throw ConfigError.
 std::uint64_t parse_size(const std::string& text, const std::string& where);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/admin_commands.hpp"
 #include "app/client_commands.hpp"
 #include "app/serve_command.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     cache_tier::app::add_serve_command(app, exit_code);
     cache_tier::app::add_client_commands(app, exit_code);
+    cache_tier::app::add_admin_commands(app, exit_code);
     // CLI11 would only say "a subcommand is required"; name the unknown word.
     if (argc > 1 && argv[1][0] != '-') {
         std::string first = argv[1];
