@@ -50,6 +50,7 @@ struct Script {
         out.body.append("target ").append(req.target);
     };
     std::vector<std::string> targets;
+    std::size_t max_body = 0;  // what max_body() says to every request
 };
 
 class ScriptedHandler final : public http::Handler {
@@ -59,6 +60,7 @@ public:
         script_.targets.emplace_back(req.target);
         script_.answer(req, out);
     }
+    std::size_t max_body(const http::Request&) override { return script_.max_body; }
 
 private:
     Script& script_;
@@ -485,6 +487,72 @@ TEST_F(ConnectionTest, AResponseCutShortIsCountedWithTheBytesThatWentOut) {
     EXPECT_GE(sent, received_body);
     EXPECT_LT(sent, size);
     EXPECT_EQ(sample("cache_tier_connections_accepted_total") - opened_before, 1);
+
+
+namespace {
+
+std::string post(const std::string& target, const std::string& body, const std::string& extra = "") {
+    return "POST " + target + " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+           extra + "\r\n" + body;
+}
+
+}  // namespace
+
+class RequestBody : public ConnectionTest {
+protected:
+    void SetUp() override {
+        script_.max_body = 16;
+        script_.answer = [](const http::Request& req, http::Response& out) {
+            out.body.append("body [").append(req.body).append("]");
+        };
+    }
+};
+
+TEST_F(RequestBody, ABodyAskedForIsReadWholeAndTheConnectionLivesOn) {
+    Client& c = connect();
+    const std::string first = post("/warm", "[\"a\",\"b\"]");
+    // The body arrives in two reads, the second with the next request.
+    send(c, first.substr(0, first.size() - 4));
+    poll();
+    send(c, first.substr(first.size() - 4) + get("/next"));
+    auto r = reply(c);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "body [[\"a\",\"b\"]]");
+    EXPECT_FALSE(r->header("Connection"));
+    auto next = reply(c);
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->body, "body []");
+    EXPECT_EQ(script_.targets, (std::vector<std::string>{"/warm", "/next"}));
+}
+
+TEST_F(RequestBody, ABodyOverTheLimitIs413AndTheHandlerIsNotCalled) {
+    Client& c = connect();
+    send(c, post("/warm", std::string(17, 'x')));
+    auto r = reply(c);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413);
+    EXPECT_TRUE(closed_by_server(c));
+    EXPECT_TRUE(script_.targets.empty());
+}
+
+TEST_F(RequestBody, ABodyOfUnknownLengthIs411) {
+    Client& c = connect();
+    send(c, "POST /warm HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    auto r = reply(c);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 411);
+    EXPECT_TRUE(script_.targets.empty());
+}
+
+TEST_F(RequestBody, WithoutTheHandlersAskingTheBodyIsNotReadAndTheConnectionCloses) {
+    script_.max_body = 0;
+    Client& c = connect();
+    send(c, post("/warm", "[1]") + get("/never"));
+    auto r = reply(c);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "body []");
+    EXPECT_EQ(r->header("Connection"), "close");
+    EXPECT_TRUE(closed_by_server(c));
 }
 
 }  // namespace
