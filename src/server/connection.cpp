@@ -133,6 +133,8 @@ void Connection::begin_request() {
     const ServerOptions& opts = worker_.options();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    // Bodies are never read by the parser: the handler bounds them (take_body).
+    parser_->body_limit(boost::none);
     scanner_.reset();
     deadline_ = worker_.clock().now() + opts.header_timeout;
 }
