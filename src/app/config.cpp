@@ -265,8 +265,8 @@ void validate_config(Config& cfg) {
     if (p.size() < 3 || p.front() != '/' || p.back() != '/' || p.find("//") != std::string::npos ||
         http::has_control_characters(p) || p.find_first_of(" ?#%\\\"") != std::string::npos)
         fail("static_prefix '" + p + "'", "must be a path like /static/files_cache/ (starting and ending with '/')");
-    if (p.starts_with("/verify/") || p.starts_with("/download/"))
-        fail("static_prefix '" + p + "'", "must not overlap the /verify/ and /download/ endpoints");
+    if (p.starts_with("/verify/") || p.starts_with("/download/") || p.starts_with(routes::kAdminPrefix))
+        fail("static_prefix '" + p + "'", "must not overlap the /verify/, /download/ and /admin/ endpoints");
     if (http::has_control_characters(cfg.routes.cache_control))
         fail("cache_control", "must not contain control characters");
     if (!cfg.routes.public_base_url.empty()) {
