@@ -487,7 +487,7 @@ TEST_F(ConnectionTest, AResponseCutShortIsCountedWithTheBytesThatWentOut) {
     EXPECT_GE(sent, received_body);
     EXPECT_LT(sent, size);
     EXPECT_EQ(sample("cache_tier_connections_accepted_total") - opened_before, 1);
-
+}
 
 namespace {
 
