@@ -87,6 +87,15 @@ protected:
     fs::path cache_dir() const { return mnt_.path() / "cache"; }
     int port() const { return server_->port(); }
 
+    // Until /readyz answers `status` (it checks the disk at most every 5 s).
+    bool eventually_ready(int status) {
+        return ct_test::eventually(
+            [&] {
+                auto r = ct_test::http_get(port(), "/readyz");
+                return r && r->status == status;
+            },
+            20s, 200ms);
+    }
     // The cached copy of `name` is served whole.
     void expect_served(const std::string& name, const std::string& body) {
         auto r = ct_test::http_get(port(), "/static/files_cache/" + name);
@@ -150,6 +159,8 @@ TEST_F(FaultDisk, AReadOnlyCacheKeepsServingAndFillsResumeWhenItIsWritableAgain)
 
     const std::string message = expect_failed_cleanly("mid.mp3");
     EXPECT_NE(message.find("Read-only file system"), std::string::npos) << message;
+    // A load balancer asking /readyz takes the node out meanwhile.
+    EXPECT_TRUE(eventually_ready(503));
     expect_served("small.mp3", small_);
     EXPECT_EQ(verify(port(), "small.mp3")["available"], true);
     auto download = ct_test::http_get(port(), "/download/small.mp3");
@@ -159,11 +170,12 @@ TEST_F(FaultDisk, AReadOnlyCacheKeepsServingAndFillsResumeWhenItIsWritableAgain)
     ASSERT_TRUE(remount(mnt_.path(), false)) << std::strerror(errno);
     ASSERT_TRUE(eventually_state(port(), "mid.mp3", "cached", 20s)) << server_log(*server_);
     expect_served("mid.mp3", mid_);
+    EXPECT_TRUE(eventually_ready(200));
     row_ = {.case_name = "disk-read-only",
             .measured = "cached file served while the disk was read-only; fill resumed after",
             .value = 1,
             .unit = "of 1",
-            .target = "served, fill failed cleanly, then cached",
+            .target = "served, fill failed cleanly, /readyz 503, then cached",
             .details = "tmpfs remounted ro then rw; \"" + message + "\""};
 }
 
@@ -184,6 +196,7 @@ TEST_F(FaultDisk, ARemovedCacheDirectoryFailsFillsClearlyAndRecoversWhenItIsBack
     ASSERT_TRUE(gone);
     EXPECT_TRUE(gone->status == 404 || (gone->status == 200 && gone->body == small_)) << gone->status;
     EXPECT_TRUE(ct_test::server_answers(server_->process(), port()));
+    EXPECT_TRUE(eventually_ready(503));
 
     fs::create_directories(cache_dir());
     ASSERT_TRUE(eventually_state(port(), "mid.mp3", "cached", 20s)) << server_log(*server_);
@@ -191,11 +204,12 @@ TEST_F(FaultDisk, ARemovedCacheDirectoryFailsFillsClearlyAndRecoversWhenItIsBack
     EXPECT_TRUE(fs::exists(cache_dir() / "mid.mp3"));
     ASSERT_TRUE(eventually_state(port(), "small.mp3", "cached", 20s)) << server_log(*server_);
     expect_served("small.mp3", small_);
+    EXPECT_TRUE(eventually_ready(200));
     row_ = {.case_name = "cache-dir-removed",
             .measured = "fills after the cache directory was removed and created again",
             .value = 2,
             .unit = "of 2 cached",
-            .target = "clear error while gone, no crash, fills resume",
+            .target = "clear error and /readyz 503 while gone, no crash, fills resume",
             .details = "rm -rf of the cache directory under the server; \"" + message + "\""};
 }
 
