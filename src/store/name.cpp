@@ -19,6 +19,45 @@ NameError check_bytes(std::string_view name) {
     return NameError::none;
 }
 
+// Well-formed UTF-8 as RFC 3629 §4 defines it. Overlong forms ("%C0%AE" for
+// '.') are what decoders that accept them turn into "..", and RFC 3629 §10
+// says to refuse them; surrogates and code points past U+10FFFF are not
+// characters. A name that is not text is never a file the origin meant.
+bool well_formed_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length = 0;
+        unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            if (lead == 0xE0) low = 0xA0;   // overlong below U+0800
+            if (lead == 0xED) high = 0x9F;  // surrogates U+D800..U+DFFF
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            if (lead == 0xF0) low = 0x90;   // overlong below U+10000
+            if (lead == 0xF4) high = 0x8F;  // past U+10FFFF
+        } else {
+            return false;  // a continuation byte first, C0/C1 (always overlong), or F5..FF
+        }
+        if (i + length > text.size()) return false;
+        const auto second = static_cast<unsigned char>(text[i + 1]);
+        if (second < low || second > high) return false;
+        for (std::size_t k = 2; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if (next < 0x80 || next > 0xBF) return false;
+        }
+        i += length;
+    }
+    return true;
+}
+
 // Each segment must be a plain file or folder name under the cache directory.
 NameError check_segments(std::string_view name) {
     bool first = true;
@@ -53,6 +92,7 @@ NameError normalize_name(std::string_view raw, Name& out) {
     if (!percent_decode(raw, decoded)) return NameError::bad_encoding;
     if (decoded.find_first_not_of('/') == std::string::npos) return NameError::empty;
     if (const NameError e = check_bytes(decoded); e != NameError::none) return e;
+    if (!well_formed_utf8(decoded)) return NameError::bad_utf8;
     if (decoded.size() > kMaxNameBytes) return NameError::too_long;
     if (const NameError e = check_segments(decoded); e != NameError::none) return e;
 
@@ -74,6 +114,7 @@ std::string_view describe(NameError error) {
         case NameError::traversal: return "name contains '.', '..' or an empty segment";
         case NameError::reserved: return "name is inside cache-tier's own folder";
         case NameError::too_long: return "name is longer than 1024 bytes or has a segment over 255 bytes";
+        case NameError::bad_utf8: return "name is not well-formed UTF-8";
     }
     return "name is invalid";
 }

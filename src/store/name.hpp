@@ -18,6 +18,7 @@ enum class NameError {
     traversal,         // a "." or ".." segment, or an empty segment ("a//b", leading '/')
     reserved,          // inside cache-tier's own folder (.cache-tier/), or a temporary file name
     too_long,          // over 1024 bytes decoded, or a segment over 255 bytes
+    bad_utf8,          // decoded bytes are not well-formed UTF-8 (overlong forms, surrogates, stray bytes)
 };
 
 struct Name {

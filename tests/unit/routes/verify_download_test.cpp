@@ -110,9 +110,10 @@ TEST_F(VerifyAndDownload, NamesThatAreNotUtf8StillGiveValidJson) {
     auto json = verify("caf%E9%22%0A.mp3");  // Latin-1 é, a quote, a newline (refused: control character)
     EXPECT_EQ(out.status, 400);
     EXPECT_EQ(json["file"], "caf\xEF\xBF\xBD\"\n.mp3");
-    auto latin1 = verify("caf%E9.mp3");  // valid as a name, not as UTF-8
-    EXPECT_EQ(out.status, 200);
+    auto latin1 = verify("caf%E9.mp3");  // not UTF-8: refused, and said so in valid JSON
+    EXPECT_EQ(out.status, 400);
     EXPECT_EQ(latin1["file"], "caf\xEF\xBF\xBD.mp3");
+    EXPECT_EQ(latin1["error_msg"], "name is not well-formed UTF-8");
 }
 
 TEST_F(VerifyAndDownload, WithoutAnOriginVerifySaysSo) {

@@ -51,6 +51,11 @@ INSTANTIATE_TEST_SUITE_P(
         AcceptCase{"StateDirLookalike", ".cache-tierx/a", ".cache-tierx/a", ".cache-tierx/a"},
         AcceptCase{"StateDirNameDeeper", "a/.cache-tier/b", "a/.cache-tier/b", "a/.cache-tier/b"},
         AcceptCase{"Utf8KeptAndNotFolded", "%C3%89t%C3%A9.mp3", "\xc3\x89t\xc3\xa9.mp3", "\xc3\x89t\xc3\xa9.mp3"},
+        // The edges of well-formed UTF-8: U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF.
+        AcceptCase{"Utf8Edges", "%C2%80%DF%BF%E0%A0%80%ED%9F%BF%EE%80%80%EF%BF%BF%F0%90%80%80%F4%8F%BF%BF",
+                   "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf",
+                   "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"},
+        AcceptCase{"RawUtf8", "\xc3\xa9.mp3", "\xc3\xa9.mp3", "\xc3\xa9.mp3"},
         AcceptCase{"SpaceAndSymbols", "a b!$'()*,;=:@", "a b!$'()*,;=:@", "a b!$'()*,;=:@"},
         AcceptCase{"Segment255", kSegment255, kSegment255, kSegment255},
         AcceptCase{"Name1024", kName1024, kName1024, kName1024}),
@@ -93,6 +98,26 @@ INSTANTIATE_TEST_SUITE_P(BadEncoding, RejectedNameTest,
                                            RejectCase{"PercentOnly", "%", NameError::bad_encoding},
                                            RejectCase{"SignedHex", "%+1", NameError::bad_encoding}),
                          reject_name);
+
+// RFC 3629 §10: overlong forms are how "%C0%AE%C0%AE" became ".." in decoders
+// that accepted them; none of these is text.
+INSTANTIATE_TEST_SUITE_P(
+    BadUtf8, RejectedNameTest,
+    ::testing::Values(RejectCase{"OverlongDot", "%C0%AE%C0%AE/etc", NameError::bad_utf8},
+                      RejectCase{"OverlongSlash", "a%C0%AFb", NameError::bad_utf8},
+                      RejectCase{"OverlongThreeBytes", "%E0%80%AE", NameError::bad_utf8},
+                      RejectCase{"OverlongFourBytes", "%F0%80%80%AE", NameError::bad_utf8},
+                      RejectCase{"C1Lead", "%C1%BF", NameError::bad_utf8},
+                      RejectCase{"Surrogate", "%ED%A0%80", NameError::bad_utf8},
+                      RejectCase{"PastU10FFFF", "%F4%90%80%80", NameError::bad_utf8},
+                      RejectCase{"F5Lead", "%F5%80%80%80", NameError::bad_utf8},
+                      RejectCase{"LoneContinuation", "a%80b", NameError::bad_utf8},
+                      RejectCase{"Latin1Byte", "caf%E9.mp3", NameError::bad_utf8},
+                      RejectCase{"Truncated", "a%E2%82", NameError::bad_utf8},
+                      RejectCase{"TruncatedAtEnd", "%F0%9F%98", NameError::bad_utf8},
+                      RejectCase{"BadSecondByte", "%E2%28%A1", NameError::bad_utf8},
+                      RejectCase{"RawOverlong", "\xc0\xae\xc0\xae", NameError::bad_utf8}),
+    reject_name);
 
 INSTANTIATE_TEST_SUITE_P(
     ControlCharacters, RejectedNameTest,
@@ -175,7 +200,7 @@ TEST(NameTooLong, EncodedUpTo1024DecodedIsFine) {
 TEST(NameDescribe, EveryErrorHasADistinctLine) {
     const NameError all[] = {NameError::none,      NameError::empty,     NameError::bad_encoding,
                              NameError::control_character, NameError::backslash, NameError::traversal,
-                             NameError::reserved,  NameError::too_long};
+                             NameError::reserved,  NameError::too_long,  NameError::bad_utf8};
     for (std::size_t i = 0; i < std::size(all); ++i) {
         EXPECT_FALSE(describe(all[i]).empty());
         for (std::size_t j = 0; j < i; ++j) EXPECT_NE(describe(all[i]), describe(all[j]));
