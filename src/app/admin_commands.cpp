@@ -17,6 +17,7 @@
 #include "cache_tier/client.hpp"
 #include "client/urls.hpp"
 #include "common/percent.hpp"
+#include "routes/admin_parse.hpp"
 #include "store/name.hpp"
 
 namespace cache_tier::app {
@@ -184,13 +185,22 @@ int run_warm(const AdminCommandOptions& o, const Target& t) {
         }
     }
     if (names.empty()) return report_error(o, "no names to warm");
-    AdminReply reply;
-    auto doc = call(o, t, "POST", "/admin/warm", reply, json(names).dump());
-    if (!doc) return exit_error;
-    if (reply.status != 202) return report_error(o, refusal(reply));
-    if (o.json) std::cout << doc->dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    // As many calls as the server's limits need (names per call, body size).
+    routes::WarmBatches batches = routes::warm_batches(names);
+    json all{{"queued", 0}, {"files", json::array()}};
+    for (const auto& bad : batches.unsendable)
+        all["files"].push_back({{"name", bad.name}, {"state", "invalid"}, {"error", bad.reason}});
+    for (const std::string& body : batches.bodies) {
+        AdminReply reply;
+        auto doc = call(o, t, "POST", "/admin/warm", reply, body);
+        if (!doc) return exit_error;
+        if (reply.status != 202) return report_error(o, refusal(reply));
+        all["queued"] = all["queued"].get<std::size_t>() + (*doc)["queued"].get<std::size_t>();
+        for (auto& f : (*doc)["files"]) all["files"].push_back(std::move(f));
+    }
+    if (o.json) std::cout << all.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
     int status = exit_done;
-    for (const auto& f : (*doc)["files"]) {
+    for (const auto& f : all["files"]) {
         const std::string state = f["state"].get<std::string>();
         if (!o.json) {
             std::cout << state << ": " << f["name"].get<std::string>();

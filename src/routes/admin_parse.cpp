@@ -138,4 +138,61 @@ Result<std::vector<std::string>> parse_warm_names(std::string_view body) {
     return names;
 }
 
+namespace {
+
+// Well-formed UTF-8 (RFC 3629 §4): no overlong form, no surrogate, nothing past U+10FFFF.
+bool is_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t more = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+        if (c < 0x80) more = 0;
+        else if (c >= 0xC2 && c <= 0xDF) more = 1;
+        else if (c >= 0xE0 && c <= 0xEF) more = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4) more = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else return false;
+        if (s.size() - i - 1 < more) return false;
+        for (std::size_t k = 1; k <= more; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+        }
+        i += more + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+WarmBatches warm_batches(const std::vector<std::string>& names) {
+    WarmBatches out;
+    std::string body;
+    std::size_t in_body = 0;
+    const auto close_body = [&] {
+        if (in_body == 0) return;
+        body.push_back(']');
+        out.bodies.push_back(std::move(body));
+        body.clear();
+        in_body = 0;
+    };
+    for (const std::string& name : names) {
+        if (!is_utf8(name)) {
+            out.unsendable.push_back({name, "not UTF-8: a JSON body cannot carry it"});
+            continue;
+        }
+        const std::string item = nlohmann::json(name).dump();
+        if (item.size() + 2 > kMaxWarmBody) {
+            out.unsendable.push_back({name, "too long for a warm call"});
+            continue;
+        }
+        // '[' or ',' before it, ']' after it.
+        if (in_body == kMaxWarmNames || (in_body > 0 && body.size() + 1 + item.size() + 1 > kMaxWarmBody)) close_body();
+        body.push_back(in_body == 0 ? '[' : ',');
+        body += item;
+        ++in_body;
+    }
+    close_body();
+    return out;
+}
+
 }  // namespace cache_tier::routes

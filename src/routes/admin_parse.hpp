@@ -47,4 +47,18 @@ Result<std::string_view> query_value(std::string_view query, std::string_view ke
 // A fuzz target may call this with any bytes.
 Result<std::vector<std::string>> parse_warm_names(std::string_view body);
 
+// What a client sends for a list of names of any length: bodies for POST
+// /admin/warm, in order, each a JSON array of at most kMaxWarmNames names and
+// kMaxWarmBody bytes (the server's limits). A name JSON cannot carry (not
+// UTF-8: RFC 8259 §8.1) or too long for any body is set aside with a reason.
+struct WarmBatches {
+    struct Unsendable {
+        std::string name;
+        std::string reason;
+    };
+    std::vector<std::string> bodies;
+    std::vector<Unsendable> unsendable;
+};
+WarmBatches warm_batches(const std::vector<std::string>& names);
+
 }  // namespace cache_tier::routes

@@ -261,4 +261,22 @@ TEST_F(AdminApi, CommandsAndTheirExitCodes) {
     EXPECT_EQ(cli("ls", ct_test::free_port()).status, 2) << "no server answers";
 }
 
+TEST_F(AdminApi, WarmTakesANamesFileOfAnyLengthAndAnyBytes) {
+    // More names than one call takes (10000), and one in Latin-1 that JSON
+    // cannot carry: the command splits the list and reports that name, exit 1
+    // (before: it aborted on the Latin-1 name, and the server refused the list).
+    auto server = start({"--admin-token-file", token_file.string()});
+    std::string list;
+    for (int i = 0; i < 10000; ++i) list += "show/ep1.mp3\n";
+    list += "show/ep2.mp3\ncaf\xe9.mp3\n";
+    const fs::path names = secrets / "names.txt";
+    ct_test::write_file(names, list);
+    auto warm = cli("warm", server->port(), {"--names-file", names.string()});
+    EXPECT_EQ(warm.status, 1) << warm.err;
+    EXPECT_EQ(ct_test::split_lines(warm.out).size(), 10002u) << warm.err;
+    EXPECT_NE(warm.out.find("invalid: caf\xe9.mp3 (not UTF-8"), std::string::npos) << warm.err;
+    EXPECT_NE(warm.out.find("show/ep2.mp3"), std::string::npos);
+    ASSERT_TRUE(ct_test::eventually([&] { return cached("show/ep1.mp3") && cached("show/ep2.mp3"); }, 30s));
+}
+
 }  // namespace

@@ -96,6 +96,40 @@ TEST(AdminWarmBody, AnythingElseIsRefusedWithAReason) {
     EXPECT_NE(parse_warm_names(many).error().message.find("at most"), std::string::npos);
 }
 
+TEST(AdminWarmBatches, AnyNumberOfNamesGoInBodiesTheServerTakes) {
+    // 25000 names of 100 bytes: too many for one call and over 1 MiB.
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < 25000; ++i) {
+        std::string n = "show/" + std::to_string(i) + "/";
+        names.push_back(n + std::string(100 - n.size(), 'x'));
+    }
+    const WarmBatches batches = warm_batches(names);
+    EXPECT_TRUE(batches.unsendable.empty());
+    ASSERT_GE(batches.bodies.size(), 3u);
+    std::vector<std::string> sent;
+    for (const std::string& body : batches.bodies) {
+        EXPECT_LE(body.size(), kMaxWarmBody);
+        auto parsed = parse_warm_names(body);  // what the server does with it
+        ASSERT_TRUE(parsed) << parsed.error().message;
+        sent.insert(sent.end(), parsed->begin(), parsed->end());
+    }
+    EXPECT_EQ(sent, names) << "every name once, in order";
+}
+
+TEST(AdminWarmBatches, NamesJsonCannotCarryAreSetAsideNotThrown) {
+    // A names file in Latin-1: JSON strings are UTF-8 (RFC 8259 §8.1).
+    const std::vector<std::string> names = {"caf\xe9.mp3", "ok.mp3", "\xc0\xaf.mp3", "\xed\xa0\x80.mp3",
+                                            "caf\xc3\xa9.mp3", std::string(kMaxWarmBody, 'a')};
+    const WarmBatches batches = warm_batches(names);
+    ASSERT_EQ(batches.bodies.size(), 1u);
+    EXPECT_EQ(*parse_warm_names(batches.bodies[0]), (std::vector<std::string>{"ok.mp3", "caf\xc3\xa9.mp3"}));
+    ASSERT_EQ(batches.unsendable.size(), 4u);
+    EXPECT_EQ(batches.unsendable[0].name, "caf\xe9.mp3");
+    EXPECT_NE(batches.unsendable[0].reason.find("UTF-8"), std::string::npos);
+    EXPECT_NE(batches.unsendable[3].reason.find("too long"), std::string::npos);
+    EXPECT_TRUE(warm_batches({}).bodies.empty());
+}
+
 class AdminRoutes : public ::testing::Test {
 protected:
     ct_test::TempDir origin_dir;
