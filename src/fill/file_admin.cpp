@@ -88,6 +88,8 @@ PurgeOutcome purge(CacheParts& p, const std::string& local) {
                 // The job sees the new generation: a queued one never runs, a
                 // running one places nothing and records nothing.
                 ++e->generation;
+                e->voided = true;
+                if (e->stop_fetch) e->stop_fetch->store(true);
                 out.discarded_fill = true;
                 e->streaming_file.reset();
                 if (e->phase == Phase::queued) never_run = std::move(e->progress);

@@ -5,6 +5,7 @@
 // wait for one another. Private to src/fill.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <memory>
 #include <chrono>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "store/metadata.hpp"
+#include "store/name.hpp"
 #include "store/name_index.hpp"
 
 namespace cache_tier::http {
@@ -53,6 +55,12 @@ struct Entry {
     // Bumped by a purge: a fill queued or running before it is discarded (its
     // job carries the generation it was queued at).
     std::uint64_t generation = 0;
+    // A purge came since the fill queued or running was queued: it will be
+    // discarded. A request meanwhile is kept in `refill`, queued once it is.
+    bool voided = false;
+    std::optional<store::Name> refill;
+    // Set while a fill runs: a purge sets it to stop the fetch (origin::FetchRequest::purged).
+    std::shared_ptr<std::atomic<bool>> stop_fetch;
     steady::time_point retry_at{};  // no fetch before this (backoff after a failed fill)
     unsigned failures = 0;          // failed fills in a row, for the backoff
     std::string error_message;      // why the last fill failed; "" if it did not

@@ -178,7 +178,16 @@ bool FillEngine::Impl::discarded(const Job& job, Entry& e) {
     e.phase = Phase::idle;
     e.progress.reset();
     e.streaming_file.reset();
+    e.stop_fetch.reset();
+    e.voided = false;
     table.in_flight().erase(job.name.local);
+    // Asked for since the purge: "the next /verify fills it again" holds for a
+    // request that came while the voided fill was still under way.
+    if (e.refill) {
+        const store::Name name = std::move(*e.refill);
+        e.refill.reset();
+        if (queue_fill(e, name, false)) e.progress = std::make_shared<FillProgress>(clock);
+    }
     return true;
 }
 
@@ -207,7 +216,10 @@ FileStatus FillEngine::Impl::ensure(const store::Name& name, std::optional<std::
 FileStatus FillEngine::Impl::ensure_missing(const store::Name& name, FileTable::Locked& shard) {
     const auto now = clock.steady_now();
     Entry& e = shard.get(name.local, now);
-    if (e.phase != Phase::idle) return {FileState::filling, e.error_message};
+    if (e.phase != Phase::idle) {
+        if (e.voided) e.refill = name;
+        return {FileState::filling, e.error_message};
+    }
     // Deleted (or made unservable) since it was counted: the fill replaces it.
     accounting.uncount(e);
     // A miss is remembered per spelling: another spelling may well exist.
@@ -234,11 +246,15 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     // Every fill chooses the copy's time; a first fill is also served while it
     // runs, through the progress made when it was queued.
     std::shared_ptr<FillProgress> progress;
+    // A purge from now on stops the fetch: its bytes would be thrown away.
+    const auto stop_fetch = std::make_shared<std::atomic<bool>>(false);
+    req.purged = stop_fetch.get();
     {
         auto shard = table.lock(job.name.local);
         Entry& e = shard.get(job.name.local, clock.steady_now());
         if (discarded(job, e)) return;  // purged while it waited
         e.phase = Phase::running;
+        e.stop_fetch = stop_fetch;
         if (!job.revalidate && e.progress) progress = e.progress;
         else progress = std::make_shared<FillProgress>(clock);
         // A copy is revalidated under the key it was fetched with, whoever's
@@ -338,6 +354,7 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
     table.in_flight().erase(local);
     e.progress.reset();
     e.streaming_file.reset();
+    e.stop_fetch.reset();
     e.phase = Phase::idle;
 }
 

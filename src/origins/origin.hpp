@@ -49,9 +49,14 @@ struct FetchRequest {
     // When set and it turns true, the fetch gives up within about a second,
     // even while the origin sends nothing: FetchStatus::local_error, kFetchCancelled.
     const std::atomic<bool>* cancelled = nullptr;
+    // The same, set when the file is purged while it is fetched: its bytes would be thrown away.
+    const std::atomic<bool>* purged = nullptr;
     FetchObserver* observer = nullptr;  // optional
 
-    bool is_cancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
+    bool is_cancelled() const {
+        return (cancelled && cancelled->load(std::memory_order_relaxed)) ||
+               (purged && purged->load(std::memory_order_relaxed));
+    }
 };
 
 inline constexpr std::string_view kFetchCancelled = "fetch cancelled";

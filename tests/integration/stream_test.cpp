@@ -163,5 +163,50 @@ TEST_F(Streaming, KilledWhileStreamingLeavesNoPartialFile) {
     EXPECT_EQ(served->status, 404);
 }
 
+TEST_F(Streaming, APurgeMidStreamCutsTheStreamAndTheNextVerifyFillsTheNewVersion) {
+    Nginx nginx(world_readable(origin.path()), kSlowOrigin);
+    TempDir secrets;
+    ct_test::write_file(secrets / "token", "stream-test-admin-token-0123456789\n");
+    ::chmod((secrets / "token").c_str(), 0600);
+    CacheTierServer server(cache.path(), {"--origin", nginx.base_url(), "--admin-token-file",
+                                          (secrets / "token").string()});
+    auto download = ct_test::http_get(server.port(), "/download/Show/Big.mp3");
+    ASSERT_TRUE(download);
+    ASSERT_EQ(download->header("Location"), "/static/files_cache/show/big.mp3") << server_log(server);
+    ct_test::Connection c(server.port());
+    ASSERT_TRUE(c.send(ct_test::make_request("GET", "/static/files_cache/show/big.mp3")));
+    std::string received;
+    ASSERT_TRUE(ct_test::recv_until(c.fd(), "\r\n\r\n", received, 10s));
+    const std::size_t head = received.find("\r\n\r\n") + 4;
+
+    // The operator purges it mid-fill; the origin has a new version (renamed
+    // in, as a publisher does: nginx finishes the old one for the old fill).
+    const std::string newer = ct_test::random_bytes(body.size() / 2, 18);
+    ct_test::write_file(origin / "Show/Big.mp3.new", newer);
+    fs::rename(origin / "Show/Big.mp3.new", origin / "Show/Big.mp3");
+    world_readable(origin.path());
+    ct_test::Connection admin(server.port());
+    ASSERT_TRUE(admin.send(ct_test::make_request(
+        "DELETE", "/admin/files/show/big.mp3", {"Authorization: Bearer stream-test-admin-token-0123456789"})));
+    auto purged = admin.read_response(false, 10s);
+    ASSERT_TRUE(purged);
+    EXPECT_EQ(purged->status, 200) << purged->body;
+    // The site asks again at once, while the voided fill may still be running.
+    EXPECT_NE(verify(server.port(), "Show/Big.mp3")["available"], true);
+
+    // The reader gets old bytes only, and fewer than its Content-Length.
+    ct_test::recv_bytes(c.fd(), body.size(), &received, 20s);
+    EXPECT_TRUE(c.wait_closed(10s));
+    const std::string got = received.substr(head);
+    EXPECT_LT(got.size(), body.size());
+    EXPECT_EQ(got, body.substr(0, got.size())) << "never a byte of another version";
+    // No further request: the verify above was enough (before: it joined the
+    // voided fill, and the file was never cached).
+    ASSERT_TRUE(ct_test::eventually(
+        [&] { return fs::exists(cache / "show/big.mp3") && ct_test::read_file(cache / "show/big.mp3") == newer; },
+        30s))
+        << server_log(server);
+}
+
 }  // namespace
 }  // namespace fill_it

@@ -162,6 +162,48 @@ TEST_F(FileAdmin, PurgeDuringAFillDiscardsWhatItFetches) {
     EXPECT_EQ(ensure_and_wait(*engine, "ep.mp3").state, FileState::cached);
 }
 
+TEST_F(FileAdmin, ARequestWhileAPurgedFillStillRunsFillsAgainOnceItEnds) {
+    start();
+    Script held = file("old episode");
+    held.held = true;
+    origin->set("ep.mp3", held);
+    engine->ensure(name_of("ep.mp3"));
+    ASSERT_TRUE(origin->wait_at_gate(1, 10s));
+    EXPECT_TRUE(engine->purge("ep.mp3").discarded_fill);
+    {
+        std::lock_guard lock(origin->mutex);
+        EXPECT_TRUE(origin->requests.back().is_cancelled()) << "the purged fill's fetch is told to stop";
+    }
+    // The origin has a new version; a /verify comes before the old fill has ended.
+    origin->set("ep.mp3", file("new episode"));
+    EXPECT_EQ(engine->ensure(name_of("ep.mp3")).state, FileState::filling);
+    origin->open_gate();
+    // Before: the request joined the voided fill, which placed nothing, and no
+    // fill followed until another request.
+    ASSERT_TRUE(engine->wait_idle(10s));
+    ASSERT_TRUE(fs::exists(cache.path() / "ep.mp3"));
+    EXPECT_EQ(ct_test::read_file(cache.path() / "ep.mp3"), "new episode");
+    EXPECT_EQ(origin->count("ep.mp3"), 2);
+}
+
+TEST_F(FileAdmin, ARequestWhileAPurgedFillStillWaitsFillsAgain) {
+    options.workers = 1;
+    start();
+    Script held = file("first");
+    held.held = true;
+    origin->set("first", held);
+    origin->set("second", file("second"));
+    engine->ensure(name_of("first"));
+    ASSERT_TRUE(origin->wait_at_gate(1, 10s));
+    engine->ensure(name_of("second"));
+    EXPECT_TRUE(engine->purge("second").discarded_fill);
+    EXPECT_EQ(engine->ensure(name_of("second")).state, FileState::filling);
+    origin->open_gate();
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_TRUE(fs::exists(cache.path() / "second"));
+    EXPECT_EQ(origin->count("second"), 1) << "the voided job never ran; the new one did";
+}
+
 TEST_F(FileAdmin, AQueuedFillPurgedNeverReachesTheOrigin) {
     options.workers = 1;
     start();
