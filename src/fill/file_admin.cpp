@@ -84,6 +84,7 @@ PurgeOutcome purge(CacheParts& p, const std::string& local) {
             e->failures = 0;
             e->retry_at = {};
             e->error_message.clear();
+            e->refill.reset();  // a request since the last purge: voided as a queued fill is
             if (e->phase != Phase::idle) {
                 // The job sees the new generation: a queued one never runs, a
                 // running one places nothing and records nothing.

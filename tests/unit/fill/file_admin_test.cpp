@@ -186,6 +186,22 @@ TEST_F(FileAdmin, ARequestWhileAPurgedFillStillRunsFillsAgainOnceItEnds) {
     EXPECT_EQ(origin->count("ep.mp3"), 2);
 }
 
+TEST_F(FileAdmin, ASecondPurgeVoidsTheRequestMadeAfterTheFirst) {
+    start();
+    Script held = file("old");
+    held.held = true;
+    origin->set("ep.mp3", held);
+    engine->ensure(name_of("ep.mp3"));
+    ASSERT_TRUE(origin->wait_at_gate(1, 10s));
+    engine->purge("ep.mp3");
+    engine->ensure(name_of("ep.mp3"));  // would fill again once the voided fill ends...
+    EXPECT_TRUE(engine->purge("ep.mp3").anything());  // ...but is purged as a queued fill is
+    origin->open_gate();
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_FALSE(fs::exists(cache.path() / "ep.mp3"));
+    EXPECT_EQ(origin->count("ep.mp3"), 1);
+}
+
 TEST_F(FileAdmin, ARequestWhileAPurgedFillStillWaitsFillsAgain) {
     options.workers = 1;
     start();
