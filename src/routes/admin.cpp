@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unordered_set>
+
 #include "routes/admin_parse.hpp"
 #include "store/name.hpp"
 
@@ -128,6 +130,7 @@ void warm(const http::Request& req, http::Response& out, fill::FillEngine& fills
     if (!names) return send_error(out, 400, names.error().message);
     json files = json::array();
     std::size_t queued = 0;
+    std::unordered_set<std::string> seen;  // a name given twice is one fill, counted once
     store::Name name;
     for (const std::string& given : *names) {
         // Names in the body are decoded already: encoded once so the one
@@ -139,7 +142,7 @@ void warm(const http::Request& req, http::Response& out, fill::FillEngine& fills
         const fill::FileStatus status = fills.ensure(name);
         json item{{"name", name.local}, {"state", state_name(status.state)}};
         if (!status.error_message.empty()) item["error"] = status.error_message;
-        queued += status.state == fill::FileState::filling ? 1 : 0;
+        queued += status.state == fill::FileState::filling && seen.insert(name.local).second ? 1 : 0;
         files.push_back(std::move(item));
     }
     send_json(out, 202, json{{"queued", queued}, {"files", std::move(files)}});

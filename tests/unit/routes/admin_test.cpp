@@ -232,6 +232,15 @@ TEST_F(AdminRoutes, WarmListPurgeAndRefresh) {
     EXPECT_TRUE(call("/admin/files", http::Method::get)["files"].empty());
 }
 
+TEST_F(AdminRoutes, ANameGivenTwiceIsOneFillCountedOnce) {
+    // Spellings of one cached name: one fill; `queued` counts fills, not lines.
+    auto warmed = call("/admin/warm", http::Method::post, R"(["Show/Ep1.mp3", "show/ep1.mp3", "Show/Ep1.mp3"])");
+    EXPECT_EQ(out.status, 202);
+    EXPECT_EQ(warmed["queued"], 1) << warmed.dump();
+    EXPECT_EQ(warmed["files"].size(), 3u);
+    ASSERT_TRUE(fills->wait_idle(10s));
+}
+
 TEST_F(AdminRoutes, BadInputIs400WithAMessage) {
     auto body = call("/admin/warm", http::Method::post, "{nope");
     EXPECT_EQ(out.status, 400);
