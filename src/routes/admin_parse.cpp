@@ -8,6 +8,7 @@
 #include "http/ascii.hpp"
 #include "http/response.hpp"
 #include "store/layout.hpp"
+#include "store/name.hpp"
 
 namespace cache_tier::routes {
 
@@ -138,32 +139,6 @@ Result<std::vector<std::string>> parse_warm_names(std::string_view body) {
     return names;
 }
 
-namespace {
-
-// Well-formed UTF-8 (RFC 3629 §4): no overlong form, no surrogate, nothing past U+10FFFF.
-bool is_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t more = 0;
-        unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-        if (c < 0x80) more = 0;
-        else if (c >= 0xC2 && c <= 0xDF) more = 1;
-        else if (c >= 0xE0 && c <= 0xEF) more = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4) more = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        else return false;
-        if (s.size() - i - 1 < more) return false;
-        for (std::size_t k = 1; k <= more; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
-        }
-        i += more + 1;
-    }
-    return true;
-}
-
-}  // namespace
-
 WarmBatches warm_batches(const std::vector<std::string>& names) {
     WarmBatches out;
     std::string body;
@@ -176,7 +151,7 @@ WarmBatches warm_batches(const std::vector<std::string>& names) {
         in_body = 0;
     };
     for (const std::string& name : names) {
-        if (!is_utf8(name)) {
+        if (!store::well_formed_utf8(name)) {
             out.unsendable.push_back({name, "not UTF-8: a JSON body cannot carry it"});
             continue;
         }

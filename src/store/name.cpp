@@ -19,6 +19,27 @@ NameError check_bytes(std::string_view name) {
     return NameError::none;
 }
 
+// Each segment must be a plain file or folder name under the cache directory.
+NameError check_segments(std::string_view name) {
+    bool first = true;
+    while (true) {
+        const auto slash = name.find('/');
+        const std::string_view segment = name.substr(0, slash);
+        if (segment.empty() || segment == "." || segment == "..") return NameError::traversal;
+        if (segment.size() > kMaxSegmentBytes) return NameError::too_long;
+        if (first && segment.size() == kStateDir.size()) {
+            bool same = true;
+            for (std::size_t i = 0; i < segment.size(); ++i) same = same && http::ascii_lower(segment[i]) == kStateDir[i];
+            if (same) return NameError::reserved;
+        }
+        first = false;
+        if (slash == std::string_view::npos) return NameError::none;
+        name.remove_prefix(slash + 1);
+    }
+}
+
+}  // namespace
+
 // Well-formed UTF-8 as RFC 3629 §4 defines it. Overlong forms ("%C0%AE" for
 // '.') are what decoders that accept them turn into "..", and RFC 3629 §10
 // says to refuse them; surrogates and code points past U+10FFFF are not
@@ -57,27 +78,6 @@ bool well_formed_utf8(std::string_view text) {
     }
     return true;
 }
-
-// Each segment must be a plain file or folder name under the cache directory.
-NameError check_segments(std::string_view name) {
-    bool first = true;
-    while (true) {
-        const auto slash = name.find('/');
-        const std::string_view segment = name.substr(0, slash);
-        if (segment.empty() || segment == "." || segment == "..") return NameError::traversal;
-        if (segment.size() > kMaxSegmentBytes) return NameError::too_long;
-        if (first && segment.size() == kStateDir.size()) {
-            bool same = true;
-            for (std::size_t i = 0; i < segment.size(); ++i) same = same && http::ascii_lower(segment[i]) == kStateDir[i];
-            if (same) return NameError::reserved;
-        }
-        first = false;
-        if (slash == std::string_view::npos) return NameError::none;
-        name.remove_prefix(slash + 1);
-    }
-}
-
-}  // namespace
 
 NameError normalize_name(std::string_view raw, Name& out) {
     out.local.clear();

@@ -35,6 +35,10 @@ struct Name {
 // so a warm request allocates nothing.
 NameError normalize_name(std::string_view raw, Name& out);
 
+// Well-formed UTF-8 (RFC 3629 §4): no overlong form, surrogate, code point
+// past U+10FFFF or stray byte. Every name normalize_name accepts is.
+bool well_formed_utf8(std::string_view text);
+
 // One line saying what is wrong, for error messages ("name contains '..'").
 std::string_view describe(NameError error);
 
