@@ -30,6 +30,7 @@
 #include "fill/space_reservation.hpp"
 #include "fill/transfer.hpp"
 #include "http/response.hpp"
+#include "store/file_cache.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
 #include "store/safe_open.hpp"
@@ -325,6 +326,9 @@ void FillEngine::Impl::record(const Job& job, const FetchAttempt& attempt, const
         if (Status removed = store::unlink_beneath(cache_dir_fd.get(), local); !removed && removed.code() != ENOENT)
             spdlog::warn("fill {}: the copy gone from the origin stays: {}", attempt.key, removed.error().message);
     }
+    // A copy replaced by a new version, or removed as gone from the origin:
+    // every thread's open-file cache looks again at once, not within a second.
+    if (effects.remove_copy || (attempt.revalidation && result.status == FetchStatus::ok)) store::note_removal();
     if (effects.remove_record) records.remove(local);
     if (effects.remove_copy || effects.count_size || effects.uncount) changes.fetch_add(1);
     if (effects.save_record) {

@@ -26,7 +26,8 @@ inline std::int64_t mtime_ns(const struct stat& st) {
     return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-// Counts the files removed on purpose (an admin purge). Each FileCache
+// Counts the files removed or replaced on purpose (an admin purge, a
+// revalidation that placed a new version or found the file gone). Each FileCache
 // compares it with the value it last saw and, when it moved, checks its
 // entries against the file system on their next use: a purged file stops
 // being served at once instead of within `revalidate_after`. One relaxed load

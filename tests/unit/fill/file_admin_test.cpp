@@ -7,6 +7,7 @@
 
 #include "fill_test_support.hpp"
 #include "scripted_origin.hpp"
+#include "store/file_cache.hpp"
 #include "store/layout.hpp"
 #include "store/metadata.hpp"
 #include "support/manual_clock.hpp"
@@ -271,6 +272,26 @@ TEST_F(FileAdmin, RefreshSendsTheValidatorsAndReplacesAChangedFile) {
     EXPECT_EQ(requests.back().validators.etag, "\"v1\"");
     EXPECT_EQ(ct_test::read_file(cache.path() / "ep.mp3"), "new content");
     EXPECT_EQ(engine->list_cached("", "", 1).files.at(0).etag, "\"v2\"");
+}
+
+TEST_F(FileAdmin, AFileRefreshedOrGoneIsServedSoAtOnceByEveryThread) {
+    // A server thread's open files, trusted for an hour here: only the
+    // engine's word can make it look again.
+    cache_tier::store::FileCache files(cache.path().string(), std::chrono::hours(1));
+    start();
+    fill("ep.mp3", "old");
+    ASSERT_EQ(files.open("ep.mp3").file->size, 3u);
+    origin->set("ep.mp3", file("new content", "\"v2\""));
+    EXPECT_EQ(engine->refresh(name_of("ep.mp3")), RefreshState::queued);
+    ASSERT_TRUE(engine->wait_idle(10s));
+    // Before: the old copy was served for up to a second after the refresh.
+    auto opened = files.open("ep.mp3");
+    ASSERT_TRUE(opened.file);
+    EXPECT_EQ(opened.file->size, 11u) << "the new version, not the descriptor of the old one";
+    origin->set("ep.mp3", Script{.status = FetchStatus::not_found, .http_status = 404});
+    EXPECT_EQ(engine->refresh(name_of("ep.mp3")), RefreshState::queued);
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_EQ(files.open("ep.mp3").status, cache_tier::store::OpenStatus::not_found) << "gone from the origin";
 }
 
 TEST_F(FileAdmin, RefreshOfAnUnchangedFileKeepsTheSameCopy) {
