@@ -1,8 +1,20 @@
 #include "store/name_index.hpp"
 
+#include "store/name.hpp"
+
 namespace cache_tier::store {
 
+// A file an operator dropped in may have a name no request can spell (bytes
+// that are not UTF-8, upper case, a '\\'): it is never served, so it is not
+// listed either. Listing it would also break paging, whose `after` comes back
+// through JSON and a URL and must be the very name in the index.
+bool NameIndex::reachable(std::string_view local) {
+    Name name;
+    return normalize_name(encode_path(local), name) == NameError::none && name.local == local;
+}
+
 void NameIndex::insert(std::string_view local) {
+    if (!reachable(local)) return;
     std::lock_guard lock(mutex_);
     names_.emplace(local);
 }

@@ -15,7 +15,7 @@ namespace cache_tier::store {
 
 class NameIndex {
 public:
-    void insert(std::string_view local);
+    void insert(std::string_view local);  // ignored for a name no request can reach (see reachable())
     bool erase(std::string_view local);  // false if it was not there
     bool contains(std::string_view local) const;
     std::size_t size() const;
@@ -23,6 +23,9 @@ public:
     // Up to `limit` names that start with `prefix` and sort after `after`
     // (exclusive; "" for the first page), in byte order.
     std::vector<std::string> page(std::string_view prefix, std::string_view after, std::size_t limit) const;
+
+    // Would a request's name normalise to exactly `local`?
+    static bool reachable(std::string_view local);
 
 private:
     mutable std::mutex mutex_;
