@@ -67,8 +67,15 @@ void Worker::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || stopping_) return;
         if (ec) {
-            // Out of descriptors or memory: wait a little instead of spinning.
-            spdlog::warn("accept failed: {}", ec.message());
+            // Out of descriptors or memory: wait a little instead of spinning,
+            // and say so once a minute, not at every retry (ten a second).
+            ++accept_failures_;
+            if (const auto now = clock_.now(); now >= next_accept_warning_) {
+                spdlog::warn("accept failed: {} ({} time{} since the last warning; retrying every 100 ms)",
+                             ec.message(), accept_failures_, accept_failures_ == 1 ? "" : "s");
+                accept_failures_ = 0;
+                next_accept_warning_ = now + std::chrono::minutes(1);
+            }
             accept_retry_.expires_after(std::chrono::milliseconds(100));
             accept_retry_.async_wait([this](const boost::system::error_code& e) {
                 if (!e) accept();

@@ -90,6 +90,8 @@ private:
     Connection* head_ = nullptr;  // intrusive list of live connections
     bool stopping_ = false;
     std::chrono::steady_clock::time_point force_close_at_{};
+    std::size_t accept_failures_ = 0;  // since the last warning
+    std::chrono::steady_clock::time_point next_accept_warning_{};
     // Last: destroyed first, while the list the connections leave is still there.
     std::unordered_map<Connection*, std::shared_ptr<Connection>> parked_;
 };

@@ -114,7 +114,7 @@ def connectable(port):
 class Server:
     """`cache-tier serve` on a free port with `cache_dir` and extra flags."""
 
-    def __init__(self, cache_dir, extra, log_dir, config=None):
+    def __init__(self, cache_dir, extra, log_dir, config=None, preexec_fn=None):
         argv_tail = list(extra)
         if config:
             path = os.path.join(log_dir, "config.json")
@@ -125,7 +125,7 @@ class Server:
         for _ in range(5):
             self.port = free_port()
             self.proc = Proc([BINARY, "serve", "--listen", "127.0.0.1:%d" % self.port, "--cache-dir", cache_dir]
-                             + argv_tail, log_dir, "serve")
+                             + argv_tail, log_dir, "serve", preexec_fn=preexec_fn)
             ready = "listening on 127.0.0.1:%d," % self.port
             if wait_for(lambda: ready in self.proc.stderr_text() or not self.proc.running(), 10) \
                     and self.proc.running():
@@ -287,3 +287,84 @@ def status_of(received):
         return int(received.split(b" ", 2)[1])
     except (IndexError, ValueError):
         return None
+
+
+def open_connections(port, count):
+    """`count` connected sockets (blocking connects on loopback are quick)."""
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        socks.append(s)
+    return socks
+
+
+def ask_all(socks, target, timeout=60.0):
+    """One keep-alive GET of `target` on every socket at once; how many got a
+    whole 200 answer within `timeout`. The sockets stay open."""
+    import selectors
+    request = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % target).encode()
+    sel = selectors.DefaultSelector()
+    pending = {}
+    for s in socks:
+        try:
+            s.sendall(request)
+        except OSError:
+            continue
+        s.setblocking(False)
+        pending[s] = b""
+        sel.register(s, selectors.EVENT_READ)
+    ok = 0
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for key, _ in sel.select(0.5):
+            s = key.fileobj
+            try:
+                data = s.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(s)
+                del pending[s]
+                continue
+            got = pending[s] + data
+            head_end = got.find(b"\r\n\r\n")
+            if head_end >= 0:
+                length = 0
+                for line in got[:head_end].split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if len(got) >= head_end + 4 + length:
+                    ok += status_of(got) == 200
+                    sel.unregister(s)
+                    del pending[s]
+                    continue
+            pending[s] = got
+    sel.close()
+    for s in socks:
+        s.setblocking(True)
+    return ok
+
+
+def probe_latency(port, target, duration=None, count=None, pause=0.0, expect=200):
+    """A normal client: sequential keep-alive GETs of `target` for `duration`
+    seconds or `count` requests; (latencies in ms, errors). A request that
+    fails or answers other than `expect` is an error (and not a latency)."""
+    client = Client(port, timeout=10)
+    latencies, errors = [], 0
+    end = time.monotonic() + duration if duration else None
+    while (end is None or time.monotonic() < end) and (count is None or len(latencies) + errors < count):
+        t0 = time.perf_counter()
+        r = client.request(target)
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        if r is None or r.status != expect:
+            errors += 1
+        else:
+            latencies.append(elapsed)
+        if pause:
+            time.sleep(pause)
+    client.close()
+    return latencies, errors
