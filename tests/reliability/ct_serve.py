@@ -150,6 +150,23 @@ class Server:
     def open_fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
+    def fd_kinds(self):
+        """Open descriptors by kind: socket, pipe, anon_inode:[eventfd], a
+        file's folder (" (deleted)" kept), for telling what grows."""
+        kinds = {}
+        fd_dir = "/proc/%d/fd" % self.proc.pid
+        for fd in os.listdir(fd_dir):
+            try:
+                link = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if link.startswith("/"):
+                kind = os.path.dirname(link) + ("/ (deleted)" if link.endswith(" (deleted)") else "/")
+            else:
+                kind = link.split(":")[0] if not link.startswith("anon_inode") else link
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return kinds
+
     def cpu_seconds(self):
         with open("/proc/%d/stat" % self.proc.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -186,6 +203,9 @@ class Client:
 
     def __init__(self, port, timeout=10.0):
         self.port, self.timeout, self.sock, self.buf = port, timeout, None, b""
+        # Why the last request() returned None: "connect", "timeout", "closed
+        # before the head" or "closed mid-body" (a response cut short).
+        self.last_error = None
 
     def close(self):
         if self.sock:
@@ -200,10 +220,15 @@ class Client:
             lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1"]
             lines += ["%s: %s" % kv for kv in (headers or {}).items()]
             self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            self.last_error = "closed before the head"
             return self._read_response(method == "HEAD")
-        except OSError:
-            self.close()
-            return None
+        except socket.timeout:
+            self.last_error = "timeout"
+        except OSError as e:
+            if self.sock is None:
+                self.last_error = "connect: %s" % e
+        self.close()
+        return None
 
     def _fill(self):
         data = self.sock.recv(65536)
@@ -222,9 +247,11 @@ class Client:
             k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
         length = 0 if head_only or status in (204, 304) else int(headers.get("content-length", "0"))
+        self.last_error = "closed mid-body"
         while len(self.buf) < length:
             self._fill()
         body, self.buf = self.buf[:length], self.buf[length:]
+        self.last_error = None
         if headers.get("connection", "").lower() == "close":
             self.close()
         return Response(status, headers, body)

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
