@@ -6,6 +6,7 @@ The binary and source tree come from the environment CTest sets
 (CACHE_TIER_BINARY, CACHE_TIER_SOURCE_DIR).
 """
 
+import json
 import os
 import resource
 import shutil
@@ -118,7 +119,6 @@ class Server:
         argv_tail = list(extra)
         if config:
             path = os.path.join(log_dir, "config.json")
-            import json
             with open(path, "w") as f:
                 json.dump(config, f)
             argv_tail = ["--config", path] + argv_tail
@@ -132,6 +132,18 @@ class Server:
                 return
             self.proc.stop(5)
         raise RuntimeError("cache-tier serve did not start: " + self.proc.stderr_text())
+
+    def wait_cached(self, name, timeout=60):
+        """Ask /verify/<name> (which starts its fill) until it is cached."""
+        client = Client(self.port)
+
+        def cached():
+            r = client.request("/verify/" + name)
+            return r is not None and b'"available":true' in r.body
+        try:
+            return wait_for(cached, timeout, 0.1)
+        finally:
+            client.close()
 
     def status(self, field):
         """A /proc/PID/status field in KiB (VmRSS, VmHWM)."""
@@ -171,6 +183,14 @@ class Server:
         with open("/proc/%d/stat" % self.proc.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def write_random(folder, name, size):
+    """A file of `size` random bytes, which appears whole (renamed into place)."""
+    path = os.path.join(folder, name)
+    with open(path + ".part", "wb") as f:
+        f.write(os.urandom(size))
+    os.replace(path + ".part", path)
 
 
 class Workdir:

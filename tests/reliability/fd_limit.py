@@ -20,15 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ct_results  # noqa: E402
 import ct_serve  # noqa: E402
 
-failures = []
-
-
-def record(case, measured, value, unit, target, passed, details):
-    ct_results.write_result(case=case, category="load", measured=measured, value=value, unit=unit, target=target,
-                            passed=passed, details=details, test="fd_limit.py")
-    print("%-22s %s %s (target %s): %s; %s" % (case, value, unit, target, "pass" if passed else "FAIL", details))
-    if not passed:
-        failures.append(case)
+RESULTS = ct_results.Recorder("load", "fd_limit.py")
+record = RESULTS.record
+failures = RESULTS.failures
 
 
 def main():
@@ -39,8 +33,7 @@ def main():
     args = parser.parse_args()
     ct_serve.raise_fd_limit(4096)
     work = ct_serve.Workdir()
-    with open(os.path.join(work.origin, "small.bin"), "wb") as f:
-        f.write(os.urandom(4096))
+    ct_serve.write_random(work.origin, "small.bin", 4096)
 
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (args.limit, args.limit))
@@ -52,11 +45,12 @@ def main():
     ok = False
     try:
         normal = ct_serve.Client(server.port)
-        ct_serve.wait_for(lambda: b'"state":"cached"' in (normal.request("/verify/small.bin")
-                                                          or ct_serve.Response(0, {}, b"")).body, 30, 0.2)
+        server.wait_cached("small.bin")
+        first = normal.request(target)  # connected before the limit is reached
+        if first is None or first.status != 200:
+            raise RuntimeError("small.bin not served")
         held = ct_serve.open_connections(server.port, args.connections)
         accepted = ct_serve.ask_all(held, target, timeout=3)
-        log_before = server.proc.stderr_text().count("accept")
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         served = []
         while time.monotonic() < t0 + args.seconds:
@@ -64,13 +58,11 @@ def main():
             served.append(r is not None and r.status == 200)
             time.sleep(0.1)
         cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0) * 100
-        log_lines = server.proc.stderr_text().count("accept") - log_before
         fds_at_limit = server.open_fds()
         record("fd-limit-no-spin", "server CPU while accept fails with EMFILE", round(cpu, 1), "%", "< 10 %",
                cpu < 10 and 0 < accepted < args.connections,
                "open file limit %d: %d of %d connections accepted and answered, %d descriptors open, the rest in "
-               "the backlog for %.0f s; %d log lines about accept meanwhile" % (
-                   args.limit, accepted, args.connections, fds_at_limit, args.seconds, log_lines))
+               "the backlog for %.0f s" % (args.limit, accepted, args.connections, fds_at_limit, args.seconds))
         record("fd-limit-keeps-serving", "requests on an accepted connection answered at the limit", sum(served),
                "of %d" % len(served), "all", all(served), "a keep-alive client asking every 100 ms")
         warnings = server.proc.stderr_text().count("accept failed")

@@ -19,15 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ct_results  # noqa: E402
 import ct_serve  # noqa: E402
 
-failures = []
-
-
-def record(case, measured, value, unit, target, passed, details):
-    ct_results.write_result(case=case, category="load", measured=measured, value=value, unit=unit, target=target,
-                            passed=passed, details=details, test="floods.py")
-    print("%-28s %s %s (target %s): %s" % (case, value, unit, target, "pass" if passed else "FAIL"))
-    if not passed:
-        failures.append(case)
+RESULTS = ct_results.Recorder("load", "floods.py")
+record = RESULTS.record
+failures = RESULTS.failures
 
 
 def oversized_floods(server, connections):

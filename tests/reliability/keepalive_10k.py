@@ -18,15 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ct_results  # noqa: E402
 import ct_serve  # noqa: E402
 
-failures = []
-
-
-def record(case, measured, value, unit, target, passed, details):
-    ct_results.write_result(case=case, category="load", measured=measured, value=value, unit=unit, target=target,
-                            passed=passed, details=details, test="keepalive_10k.py")
-    print("%-24s %s %s (target %s): %s; %s" % (case, value, unit, target, "pass" if passed else "FAIL", details))
-    if not passed:
-        failures.append(case)
+RESULTS = ct_results.Recorder("load", "keepalive_10k.py")
+record = RESULTS.record
+failures = RESULTS.failures
 
 
 def main():
@@ -42,16 +36,14 @@ def main():
         print("open file limit %d is too low for %d connections" % (limit, n))
         return 1
     work = ct_serve.Workdir()
-    with open(os.path.join(work.origin, "small.bin"), "wb") as f:
-        f.write(os.urandom(4096))
+    ct_serve.write_random(work.origin, "small.bin", 4096)
     server = ct_serve.Server(work.cache, ["--origin", "file://" + work.origin,
                                           "--max-connections", str(n + 100)], work.logs,
                              config={"keepalive_timeout": 600})
     target = "/static/files_cache/small.bin"
     ok = False
     try:
-        ct_serve.wait_for(lambda: b'"state":"cached"' in (ct_serve.Client(server.port).request(
-            "/verify/small.bin") or ct_serve.Response(0, {}, b"")).body, 30, 0.2)
+        server.wait_cached("small.bin")
         quiet, quiet_errors = ct_serve.probe_latency(server.port, target, count=1000)
         base_fds = server.open_fds()
 

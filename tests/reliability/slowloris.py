@@ -14,7 +14,6 @@ import argparse
 import multiprocessing
 import os
 import selectors
-import socket
 import sys
 import time
 
@@ -23,15 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ct_results  # noqa: E402
 import ct_serve  # noqa: E402
 
-failures = []
-
-
-def record(case, measured, value, unit, target, passed, details):
-    ct_results.write_result(case=case, category="load", measured=measured, value=value, unit=unit, target=target,
-                            passed=passed, details=details, test="slowloris.py")
-    print("%-22s %s %s (target %s): %s; %s" % (case, value, unit, target, "pass" if passed else "FAIL", details))
-    if not passed:
-        failures.append(case)
+RESULTS = ct_results.Recorder("load", "slowloris.py")
+record = RESULTS.record
+failures = RESULTS.failures
 
 
 def trickle(port, count, interval, give_up_after, pipe):
@@ -88,14 +81,12 @@ def main():
     args = parser.parse_args()
     ct_serve.raise_fd_limit(args.connections * 2 + 1000)
     work = ct_serve.Workdir()
-    with open(os.path.join(work.origin, "small.bin"), "wb") as f:
-        f.write(os.urandom(4096))
+    ct_serve.write_random(work.origin, "small.bin", 4096)
     server = ct_serve.Server(work.cache, ["--origin", "file://" + work.origin], work.logs,
                              config={"header_timeout": args.header_timeout})
     ok = False
     try:
-        ct_serve.wait_for(lambda: b'"state":"cached"' in (ct_serve.Client(server.port).request(
-            "/verify/small.bin") or ct_serve.Response(0, {}, b"")).body, 30, 0.2)
+        server.wait_cached("small.bin")
         target = "/static/files_cache/small.bin"
         quiet, _ = ct_serve.probe_latency(server.port, target, count=500)
 

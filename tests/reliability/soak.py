@@ -8,14 +8,13 @@ at the origin and the cache evicts. Every failure is classified: one the
 origin caused (a stream cut short because the origin cut or stalled its
 answer, a fill that failed) or ours (anything else, including any wrong byte
 served). RSS and open descriptors are sampled every 10 s and must stay flat:
-the last sample at most the first minute's largest + 10 %.
+the last minute's median at most the first two minutes' largest + 10 %.
 
 Usage: soak.py [--duration S] [--clients N]
 Results: tests/reliability/ct_results.py (category "soak").
 """
 
 import argparse
-import hashlib
 import json
 import multiprocessing
 import os
@@ -37,6 +36,7 @@ BAD = {"partial": False, "encoded": False, "stall": False, "slowreset": False, "
 NEW_SIZE = 131072
 SAMPLE_EVERY = 10.0
 RECENT = 30         # new files still asked for
+RECONNECT_EVERY = 50  # requests on one connection
 THINK_TIME = 0.002  # between a client's requests: load, not a CPU hog of a shared CI machine
 
 
@@ -85,8 +85,14 @@ def client_loop(port, origin_root, end, new_count, seed, out):
         else:
             etags[name] = r.headers.get("etag")
 
+    ops = 0
     while time.monotonic() < end:
         time.sleep(THINK_TIME)
+        ops += 1
+        if ops % RECONNECT_EVERY == 0:
+            # New connections land on either server thread: both keep their
+            # open-file caches warm, and closing and accepting are soaked too.
+            client.close()
         op = rng.choices(["hit", "range", "conditional", "verify", "download", "miss", "bad"],
                          [30, 15, 10, 15, 10, 10, 10])[0]
         name = rng.choice(list(HOT))
@@ -165,23 +171,21 @@ def client_loop(port, origin_root, end, new_count, seed, out):
     out.put(tally.__dict__)
 
 
-def flat(samples, first_minute_end, index):
-    early = [s[index] for s in samples if s[0] <= first_minute_end]
+def flat(samples, duration, index):
+    """Flat: the median of the last minute's samples is at most the largest of
+    the first two minutes' + 10 %. Descriptors swing with the fills and the
+    open-file cache from one sample to the next; a leak shows in any statistic
+    of the end, a swing only in a single sample. Returns (flat, median, limit)."""
+    warm = min(120.0, duration / 3)
+    early = [s[index] for s in samples if s[0] <= warm]
+    late = sorted(s[index] for s in samples if s[0] >= samples[-1][0] - min(60.0, duration / 3))
     limit = max(early) * 1.10
-    return samples[-1][index] <= limit, limit
+    median = late[len(late) // 2]
+    return median <= limit, median, limit
 
 
-def record(case, measured, value, unit, target, passed, details, **extra):
-    path = ct_results.write_result(case=case, category="soak", measured=measured, value=value, unit=unit,
-                                   target=target, passed=passed, details=details, test="soak.py")
-    if extra:
-        with open(path) as f:
-            data = json.load(f)
-        data.update(extra)
-        with open(path, "w") as f:
-            json.dump(data, f, indent=1)
-    print("%-12s %s %s (target %s): %s; %s" % (case, value, unit, target, "pass" if passed else "FAIL", details))
-    return passed
+RESULTS = ct_results.Recorder("soak", "soak.py")
+record = RESULTS.record
 
 
 def main():
@@ -192,17 +196,12 @@ def main():
     ct_serve.raise_fd_limit(4096)
     work = ct_serve.Workdir()
     for name, size in HOT.items():
-        with open(os.path.join(work.origin, name), "wb") as f:
-            f.write(os.urandom(size))
-    with open(os.path.join(work.origin, "b.bin"), "wb") as f:
-        f.write(os.urandom(262144))
+        ct_serve.write_random(work.origin, name, size)
+    ct_serve.write_random(work.origin, "b.bin", 262144)
     new_count = multiprocessing.Value("i", 0)
 
     def add_new_file():
-        path = os.path.join(work.origin, "n%d.bin" % new_count.value)
-        with open(path + ".part", "wb") as f:
-            f.write(os.urandom(NEW_SIZE))
-        os.replace(path + ".part", path)  # the origin never shows half a file
+        ct_serve.write_random(work.origin, "n%d.bin" % new_count.value, NEW_SIZE)
         new_count.value += 1
 
     add_new_file()
@@ -212,12 +211,9 @@ def main():
                              config={"origin_low_speed_time": 3, "retry_min": 1, "retry_max": 4})
     ok = False
     try:
-        probe = ct_serve.Client(server.port)
         for name in HOT:
-            if not ct_serve.wait_for(lambda: b'"available":true' in (probe.request("/verify/" + name) or
-                                                                     ct_serve.Response(0, {}, b"")).body, 60, 0.1):
+            if not server.wait_cached(name):
                 raise RuntimeError("%s was not cached" % name)
-        probe.close()
         start = time.monotonic()
         end = start + args.duration
         queue = multiprocessing.Queue()
@@ -260,20 +256,23 @@ def main():
                 ", ".join("%s %d" % kv for kv in sorted(origin_caused.items())) or "none",
                 "; ours: " + "; ".join(examples[:5]) if n_ours else ""),
             errors_ours=ours, errors_origin=origin_caused, requests=requests)]
-        first_minute = min(60.0, args.duration / 2)
-        rss_ok, rss_limit = flat(samples, first_minute, 1)
-        fds_ok, fds_limit = flat(samples, first_minute, 2)
+        rss_ok, rss_end, rss_limit = flat(samples, args.duration, 1)
+        fds_ok, fds_end, fds_limit = flat(samples, args.duration, 2)
         series = lambda i: " ".join(str(s[i]) for s in samples)  # noqa: E731
+        target = "<= first 2 minutes' max + 10 %% (%s)"
         results.append(record(
-            "soak-rss", "server RSS, last of %d samples (every 10 s)" % len(samples), samples[-1][1], "MiB",
-            "<= first minute's max + 10 %% (%.1f MiB)" % rss_limit, rss_ok,
-            "first %.1f, max %.1f MiB" % (samples[0][1], max(s[1] for s in samples)), samples=samples))
+            "soak-rss", "server RSS, median of the last minute (sampled every 10 s)", rss_end, "MiB",
+            target % ("%.1f MiB" % rss_limit), rss_ok,
+            "first %.1f, max %.1f MiB; every 10 s: %s" % (samples[0][1], max(s[1] for s in samples), series(1)),
+            samples=samples))
         results.append(record(
-            "soak-descriptors", "server open descriptors, last of %d samples" % len(samples), samples[-1][2],
-            "fds", "<= first minute's max + 10 %% (%.0f)" % fds_limit, fds_ok,
-            "first %d, max %d; every 10 s: %s; at the end: %s" % (
-                samples[0][2], max(s[2] for s in samples), series(2),
-                ", ".join("%s %d" % kv for kv in sorted(fd_kinds.items(), key=lambda kv: -kv[1])))))
+            "soak-descriptors", "server open descriptors, median of the last minute", fds_end, "fds",
+            target % ("%.0f" % fds_limit), fds_ok,
+            "first %d, max %d; every 10 s: %s" % (samples[0][2], max(s[2] for s in samples), series(2))
+            # What grew, when something did.
+            + ("" if fds_ok else "; at the end: " + ", ".join(
+                "%s %d" % (kind.replace(work.path + "/", ""), n)
+                for kind, n in sorted(fd_kinds.items(), key=lambda kv: -kv[1])))))
         ok = all(results)
     finally:
         server.proc.popen.kill()
