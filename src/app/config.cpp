@@ -206,8 +206,10 @@ void load_config_file(const fs::path& file, Config& cfg) {
     json doc;
     try {
         doc = json::parse(text.str());
-    } catch (const json::parse_error& e) {
-        // nlohmann's message names the byte offset; keep it on one line.
+    } catch (const json::exception& e) {
+        // A syntax error (parse_error), or a number too large for a double
+        // (out_of_range 406: "1e999"). nlohmann's message names the byte
+        // offset or the number; keep it on one line.
         fail("config " + file.string(), std::string("not valid JSON: ") + e.what());
     }
     if (!doc.is_object()) fail("config " + file.string(), "expected a JSON object at the top level");

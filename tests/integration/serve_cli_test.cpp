@@ -148,6 +148,8 @@ INSTANTIATE_TEST_SUITE_P(
                      {"serve", "--config", "{dir}/config.json"}, {"config.json", "colour"}},
         BadInputCase{"config_bad_value", R"({"cache_dir": "{cache}", "threads": "many"})",
                      {"serve", "--config", "{dir}/config.json"}, {"config.json", "threads"}},
+        BadInputCase{"config_number_overflow", R"({"cache_dir": "{cache}", "threads": 1e999})",
+                     {"serve", "--config", "{dir}/config.json"}, {"config.json", "1e999"}},
         BadInputCase{"config_negative_number", R"({"cache_dir": "{cache}", "max_connections": -1})",
                      {"serve", "--config", "{dir}/config.json"}, {"config.json", "max_connections"}},
         BadInputCase{"config_bad_listen", R"({"cache_dir": "{cache}", "listen": "nowhere"})",
