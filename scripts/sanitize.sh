@@ -6,8 +6,10 @@
 #                input kept in tests/fuzz (fuzz.* tests). Left out: install.example
 #                and package.deb (they build and install the package as a user
 #                gets it, uninstrumented; nothing they run is left unchecked
-#                here), and python.client (the module would load into an
-#                uninstrumented interpreter: the Python module is not built).
+#                here), python.client (the module would load into an
+#                uninstrumented interpreter: the Python module is not built),
+#                and the reliability label (load and soak cases that measure
+#                RSS and rates, which instrumentation changes).
 #   build-tsan/  TSan (clang): the fill engine's and the client's tests, unit and
 #                integration, and the streaming tests (each server they start
 #                is the TSan build too).
@@ -47,7 +49,7 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     asan)
       BUILD_TARGETS=()
-      run_stage asan "${ASAN_BUILD_DIR:-$ROOT/build-asan}" -E '^(install\.example|package\.deb)$' || failed=1 ;;
+      run_stage asan "${ASAN_BUILD_DIR:-$ROOT/build-asan}" -E '^(install\.example|package\.deb)$' -LE reliability || failed=1 ;;
     tsan)
       BUILD_TARGETS=()
       for target in "${TSAN_TARGETS[@]}"; do BUILD_TARGETS+=(--target "$target"); done

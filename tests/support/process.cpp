@@ -212,6 +212,10 @@ CacheTierServer::CacheTierServer(const fs::path& cache_dir, std::vector<std::str
     throw std::runtime_error("cache-tier serve did not start: " + proc_->stderr_text());
 }
 
+CacheTierServer::~CacheTierServer() {
+    if (proc_) proc_->stop(SIGTERM, 5s);
+}
+
 std::string CacheTierServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 Nginx::Nginx(const fs::path& root, const std::string& extra_server_conf, const std::string& extra_http_conf) {

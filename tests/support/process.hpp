@@ -87,6 +87,12 @@ public:
     // `wrapper` comes before the binary on the command line (e.g. setpriv to drop root).
     CacheTierServer(const fs::path& cache_dir, std::vector<std::string> extra = {},
                     std::map<std::string, std::string> env = {}, std::vector<std::string> wrapper = {});
+    // Stops the server as an operator does (SIGTERM), so that it exits through
+    // its shutdown path and a sanitizer build checks it for leaks on the way
+    // out; SIGKILL if it is still there after a few seconds.
+    ~CacheTierServer();
+    CacheTierServer(const CacheTierServer&) = delete;
+    CacheTierServer& operator=(const CacheTierServer&) = delete;
     int port() const { return port_; }
     std::string base_url() const;  // "http://127.0.0.1:PORT"
     Process& process() { return *proc_; }
