@@ -173,9 +173,11 @@ TEST(SignedLink, SecretFileLosesItsTrailingLineEndsOnly) {
     secret = read_secret_file(write("crlf", " padded secret, kept as is \r\n\n"));
     ASSERT_TRUE(secret.ok());
     EXPECT_EQ(*secret, " padded secret, kept as is ");
-    secret = read_secret_file(write("binary", std::string("\0\x01\xff secret bytes \0", 20)));
+    // Sized by the array, terminator included: a length written by hand read past it.
+    const char binary[] = "\0\x01\xff secret bytes \0";
+    secret = read_secret_file(write("binary", std::string(binary, sizeof binary)));
     ASSERT_TRUE(secret.ok());
-    EXPECT_EQ(secret->size(), 20u);
+    EXPECT_EQ(secret->size(), sizeof binary);
 
     const auto refused = [&](const std::string& path, std::string_view needle) {
         auto r = read_secret_file(path);
