@@ -13,7 +13,7 @@ PACKAGES=(
   # Operations and hardening: promtool for /metrics, headless chromium for the
   # status page, clang + libFuzzer + sanitizer runtimes, TLS scanners and load
   # tools, strace for system-call counts, openssl for test certificates.
-  prometheus chromium clang libfuzzer-14-dev libclang-rt-14-dev
+  prometheus chromium clang lld libfuzzer-14-dev libclang-rt-14-dev
   testssl.sh nghttp2-client strace openssl procps iproute2 logrotate haproxy
 )
 

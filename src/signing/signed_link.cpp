@@ -47,7 +47,8 @@ bool is_base64url(char c) {
 // Decimal digits, no sign, no leading zero, at most kMaxExpiresDigits: one
 // spelling per number, so the signed text and the parsed number agree.
 bool parse_expires(std::string_view text, std::int64_t& out) {
-    if (text.empty() || text.size() > kMaxExpiresDigits || text.front() == '0') return false;
+    // "0" itself is a time (what link_query writes for it); "012" is not how anyone writes one.
+    if (text.empty() || text.size() > kMaxExpiresDigits || (text.front() == '0' && text.size() > 1)) return false;
     std::int64_t value = 0;
     for (char c : text) {
         if (c < '0' || c > '9') return false;

@@ -124,6 +124,9 @@ TEST(SignedLink, MissingDuplicatedAndMalformedParametersAreRefused) {
     for (const std::string& bad : std::vector<std::string>{"0" + exp, "+" + exp, "-1", exp + " ", "1e9", "0x10",
                                                           "9999999999999999999", "12a"})
         EXPECT_EQ(check("expires=" + bad + "&signature=" + sig), LinkError::bad_expires) << bad;
+    // "0" is the one number written with a leading zero: a link made for it verifies (and is long expired).
+    EXPECT_EQ(check_link(kSecret, path, link_query(kSecret, path, 0), 0), LinkError::none);
+    EXPECT_EQ(check("expires=00&signature=" + sig), LinkError::bad_expires);
     EXPECT_EQ(check("expires=" + exp + "&signature"), LinkError::bad_signature);
     EXPECT_EQ(check("expires=" + exp + "&signature=" + std::string(42, 'A') + "+"), LinkError::bad_signature);
     EXPECT_EQ(check("expires=" + exp + "&signature=" + std::string(42, 'A') + "%"), LinkError::bad_signature);
