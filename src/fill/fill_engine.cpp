@@ -107,6 +107,7 @@ struct FillEngine::Impl {
     void run(const Job& job, AbortSlot& slot);
     std::shared_ptr<const http::OpenFile> streaming_file(const store::Name& name);
     void record(const Job& job, const FetchAttempt& attempt, const FetchResult& result, double seconds);
+    void drop_stale_copy(const std::string& local);
     StoredCopies current_usage();
 };
 
@@ -290,6 +291,7 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
     // progress hears of the head only once it is. Given back when this ends,
     // after record() has counted the placed copy.
     SpaceReservation space(accounting, job.name.local, req.key, progress.get());
+    if (attempt.revalidation) space.make_way_by([&] { drop_stale_copy(job.name.local); });
     req.observer = &space;
     FetchResult result;
     if (Status dir = reattach_cache_dir(); !dir) result.message = dir.error().message;  // a local error
@@ -302,6 +304,29 @@ void FillEngine::Impl::run(const Job& job, AbortSlot& slot) {
         result.message = fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting.limit());
     journal.fetched(attempt.key, result, seconds, clock.unix_seconds());
     record(job, attempt, result, seconds);
+}
+
+// A revalidation's new version needs the room of the copy it replaces: the
+// stale copy and its record go now, under the shard's lock as a purge's do,
+// and users go to the origin until the new version is in place. The fill
+// runs on; if it fails, the file is fetched again on the next request.
+void FillEngine::Impl::drop_stale_copy(const std::string& local) {
+    {
+        auto shard = table.lock(local);
+        Entry& e = shard.get(local, clock.steady_now());
+        if (Status removed = store::unlink_beneath(cache_dir_fd.get(), local); !removed && removed.code() != ENOENT) {
+            spdlog::warn("fill {}: the stale copy cannot make way for its new version: {}", local,
+                         removed.error().message);
+            return;
+        }
+        records.remove(local);
+        table.names().erase(local);
+        accounting.uncount(e);
+        e.meta.reset();
+    }
+    store::note_removal();
+    changes.fetch_add(1);
+    spdlog::info("fill {}: the stale copy makes way for its new version", local);
 }
 
 // The entry changes under its shard's lock; the disk work it calls for is

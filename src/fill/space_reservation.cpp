@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -47,7 +48,14 @@ Status SpaceReservation::grow_to(std::uint64_t file_bytes) {
         return Error{fmt::format("file is larger than the cache (max_cache_size {} bytes)", accounting_.limit())};
     }
     const std::uint64_t more = footprint - held_;
-    if (Status reserved = accounting_.reserve(more); !reserved) return reserved;
+    Status reserved = accounting_.reserve(more);
+    if (!reserved && drop_stale_copy_) {
+        // The old version would be replaced anyway; until then both would
+        // have to fit, which a hard cap cannot allow.
+        std::exchange(drop_stale_copy_, nullptr)();
+        reserved = accounting_.reserve(more);
+    }
+    if (!reserved) return reserved;
     held_ = footprint;
     file_room_ = file_bytes;
     return {};

@@ -6,6 +6,7 @@
 // fill's other observer (its FillProgress) and passes every call on to it,
 // so a file refused here is never served as filling. Private to src/fill.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,11 @@ public:
     SpaceReservation(const SpaceReservation&) = delete;
     SpaceReservation& operator=(const SpaceReservation&) = delete;
 
+    // A revalidation whose new version does not fit beside the stale copy:
+    // `drop_stale_copy` removes that copy (it gives back its room), called at
+    // most once, when the room is short, and the reservation is tried again.
+    void make_way_by(std::function<void()> drop_stale_copy) { drop_stale_copy_ = std::move(drop_stale_copy); }
+
     Status on_head(const origins::FileHead& head) override;
     Status on_written(std::uint64_t total) override;
 
@@ -56,6 +62,7 @@ private:
     std::uint64_t held_ = 0;       // reserved in the accounting
     bool growing_ = false;         // no length: reserved as it grows
     bool larger_than_cache_ = false;
+    std::function<void()> drop_stale_copy_;
 };
 
 }  // namespace cache_tier::fill

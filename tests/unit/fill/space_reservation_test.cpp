@@ -276,5 +276,58 @@ TEST_F(FillReservation, WhenTheRestIsAllBeingFilledTheFillFailsClearlyAndUsersGo
     EXPECT_EQ(engine->usage().bytes, ct_test::disk_usage(cache.path()));
 }
 
+// A new version that fits only without the old one: the stale copy makes
+// way once the origin's 200 is in, instead of the refresh failing "no room"
+// and the stale copy being served on and on. The cap holds throughout.
+TEST_F(FillReservation, ANewVersionTakesTheRoomOfTheStaleCopy) {
+    options.max_cache_bytes = 1 << 20;
+    Script v1 = sized(200'000);
+    origin->set("ep.bin", v1);
+    start();
+    ASSERT_TRUE(settle("ep.bin").available());
+    Script v2 = sized(850'000);
+    v2.body = std::string(850'000, 'n');
+    v2.etag = "\"v2\"";
+    origin->set("ep.bin", v2);
+    EXPECT_EQ(engine->refresh(name_of("ep.bin")), cache_tier::fill::RefreshState::queued);
+    ASSERT_TRUE(engine->wait_idle(10s));
+    FileStatus status = engine->ensure(name_of("ep.bin"));
+    EXPECT_TRUE(status.available()) << status.error_message;
+    EXPECT_TRUE(ct_test::read_file(cache / "ep.bin") == std::string(850'000, 'n')) << "the new version is not in place";
+    EXPECT_EQ(engine->usage().reserved, 0u);
+    EXPECT_EQ(engine->usage().files, 1u);
+    EXPECT_EQ(engine->usage().bytes, ct_test::disk_usage(cache.path()));
+    EXPECT_LE(ct_test::disk_usage(cache.path()), options.max_cache_bytes);
+}
+
+// If that new version then fails to arrive whole, nothing stale or partial
+// is served, and the next request fetches the file again.
+TEST_F(FillReservation, ANewVersionCutShortAfterTheStaleCopyMadeWayIsFetchedAgain) {
+    options.max_cache_bytes = 1 << 20;
+    options.retry_min = 5s;
+    origin->set("ep.bin", sized(200'000));
+    start();
+    ASSERT_TRUE(settle("ep.bin").available());
+    Script cut = sized(850'000);
+    cut.etag = "\"v2\"";
+    cut.status = FetchStatus::short_body;
+    cut.message = "origin closed the connection early";
+    origin->set("ep.bin", cut);
+    EXPECT_EQ(engine->refresh(name_of("ep.bin")), cache_tier::fill::RefreshState::queued);
+    ASSERT_TRUE(engine->wait_idle(10s));
+    EXPECT_FALSE(fs::exists(cache / "ep.bin"));
+    EXPECT_TRUE(temp_files(cache.path()).empty());
+    EXPECT_FALSE(engine->ensure(name_of("ep.bin"), std::nullopt).available());
+    Script whole = sized(850'000);
+    whole.etag = "\"v2\"";
+    origin->set("ep.bin", whole);
+    clock.advance(600s);  // past any backoff
+    FileStatus status = settle("ep.bin");
+    EXPECT_TRUE(status.available()) << status.error_message;
+    EXPECT_EQ(fs::file_size(cache / "ep.bin"), 850'000u);
+    EXPECT_EQ(engine->usage().bytes, ct_test::disk_usage(cache.path()));
+    EXPECT_LE(ct_test::disk_usage(cache.path()), options.max_cache_bytes);
+}
+
 }  // namespace
 }  // namespace fill_test
