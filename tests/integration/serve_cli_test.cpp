@@ -377,6 +377,12 @@ TEST(ServeCli, SighupReopensTheAccessLog) {
     ASSERT_EQ(wait_for_lines(logs / "access.log.1", 2).size(), 2u) << "a line was lost around the rename";
     ASSERT_EQ(::kill(server.process().pid(), SIGHUP), 0);
     EXPECT_TRUE(eventually([&] { return fs::exists(log); }, 3s)) << "no new log file after SIGHUP";
+    // The new file exists a moment before the server writes to it: its own
+    // line says when the switch is done (a request in that moment is logged
+    // to the old file, which loses nothing).
+    EXPECT_TRUE(eventually([&] { return server.process().stderr_text().find("access log reopened") != std::string::npos; },
+                           5s))
+        << "the server did not say it reopened the log";
     ASSERT_TRUE(http_get(p, "/static/files_cache/a.txt?after"));
     auto fresh = wait_for_lines(log, 1);
     ASSERT_FALSE(fresh.empty());
