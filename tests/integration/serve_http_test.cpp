@@ -225,7 +225,9 @@ TEST_F(ServeHttp, IdleKeepAliveConnectionIsClosedAfterTheIdleTimeout) {
 TEST_F(ServeHttp, ConnectionThatNeverSendsAnythingIsClosed) {
     start_with_config(R"({"header_timeout": 1, "keepalive_timeout": 1})");
     Connection c(port());
-    EXPECT_TRUE(c.wait_closed(4s));
+    // Closed at all is the point here (how soon, under load, is measured in
+    // tests/reliability/slowloris.py): a busy machine may take longer than 4 s.
+    EXPECT_TRUE(c.wait_closed(10s));
 }
 
 TEST_F(ServeHttp, OversizedHeaderGets431AndTheConnectionCloses) {
