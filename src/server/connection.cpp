@@ -1,7 +1,5 @@
 #include "server/connection.hpp"
 
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -24,7 +22,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t kInitialBuffer = 4096;
 // sendfile moves at most this much per call, so one huge file cannot starve
 // the other connections of this thread.
 constexpr std::size_t kSendfileChunk = 1 << 20;
@@ -37,10 +34,10 @@ bool has_content_length(int status) { return status >= 200 && status != 204 && s
 
 }  // namespace
 
-Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::unique_ptr<Transport> transport)
     : worker_(worker),
       socket_(std::move(socket)),
-      fd_(socket_.native_handle()),
+      transport_(std::move(transport)),
       scanner_({worker.options().max_request_line, worker.options().max_header_bytes}) {
     ++worker_.shared().connections;
     metrics::connection_opened();
@@ -71,8 +68,6 @@ void Connection::start() {
         auto ep = socket_.remote_endpoint(ec);
         peer_ = ec ? "-" : ep.address().to_string();
     }
-    buf_ = std::make_unique<char[]>(kInitialBuffer);
-    cap_ = kInitialBuffer;
     deadline_ = worker_.clock().now() + worker_.options().keepalive_timeout;
     read_more();
 }
@@ -149,29 +144,77 @@ void Connection::read_rest_of_header() {
     read_more();
 }
 
+// Between requests (nothing buffered, no request begun) the connection only
+// waits for readability, without a buffer; it reads at once when input may
+// be there already.
 void Connection::read_more() {
-    const ServerOptions& opts = worker_.options();
-    if (end_ == cap_) {
-        // Grow up to what the largest allowed header needs, then refuse.
-        std::size_t limit = std::max(opts.max_header_bytes, opts.max_request_line) + 1024;
-        if (cap_ >= limit) return respond_error(431);
-        std::size_t grown = std::min(limit, cap_ * 4);
-        auto bigger = std::make_unique<char[]>(grown);
-        std::memcpy(bigger.get(), buf_.get(), end_);
-        buf_ = std::move(bigger);
-        cap_ = grown;
-    }
-    socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
-                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                self->on_read(ec, n);
-                            });
+    if (read_ready_ || transport_->has_buffered_input()) return read_now();
+    if (begin_ == end_ && !parser_) release_buffer();
+    await(IoResult::Kind::wait_read, [](Connection& c) {
+        c.read_ready_ = true;
+        c.read_now();
+    });
 }
 
-void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
-    if (phase_ == Phase::closed) return;
-    if (ec) return close();  // EOF, reset or aborted by a timeout
-    end_ += n;
-    process();
+void Connection::read_now() {
+    if (!make_room()) return;
+    const IoResult r = transport_->read(buf_.get() + end_, cap_ - end_);
+    switch (r.kind) {
+        case IoResult::Kind::done:
+            end_ += r.bytes;
+            read_ready_ = !r.drained;
+            return process();
+        case IoResult::Kind::wait_read:
+            read_ready_ = false;
+            return read_more();
+        case IoResult::Kind::wait_write:  // TLS: a read that must write first
+            return await(IoResult::Kind::wait_write, [](Connection& c) { c.read_now(); });
+        case IoResult::Kind::eof:
+        case IoResult::Kind::failed: return close();
+    }
+}
+
+// A buffer with free space at its end: borrowed from the worker, or grown up
+// to what the largest allowed header needs. False: the header is too large
+// (answered with 431).
+bool Connection::make_room() {
+    if (!buf_) {
+        buf_ = worker_.take_buffer();
+        cap_ = Worker::kReadBuffer;
+        begin_ = end_ = 0;
+    }
+    if (end_ < cap_) return true;
+    const ServerOptions& opts = worker_.options();
+    std::size_t limit = std::max(opts.max_header_bytes, opts.max_request_line) + 1024;
+    if (cap_ >= limit) {
+        respond_error(431);
+        return false;
+    }
+    std::size_t grown = std::min(limit, cap_ * 4);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ = grown;
+    return true;
+}
+
+void Connection::release_buffer() {
+    if (!buf_) return;
+    if (cap_ == Worker::kReadBuffer) worker_.give_buffer(std::move(buf_));
+    buf_.reset();
+    cap_ = begin_ = end_ = 0;
+    transport_->idle();
+}
+
+template <typename Next>
+void Connection::await(IoResult::Kind kind, Next next) {
+    const auto what = kind == IoResult::Kind::wait_read ? asio::ip::tcp::socket::wait_read
+                                                        : asio::ip::tcp::socket::wait_write;
+    socket_.async_wait(what, [self = shared_from_this(), next](const boost::system::error_code& ec) {
+        if (self->phase_ == Phase::closed) return;
+        if (ec) return self->close();
+        next(*self);
+    });
 }
 
 // A body follows the header. Read only when the handler asks for it, whole
@@ -208,19 +251,26 @@ bool Connection::take_body() {
 }
 
 void Connection::read_body() {
-    socket_.async_read_some(
-        asio::buffer(body_.data() + body_read_, body_.size() - body_read_),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-            if (self->phase_ == Phase::closed) return;
-            if (ec) return self->close();
-            self->body_read_ += n;
-            if (self->body_read_ < self->body_.size()) return self->read_body();
-            self->parser_->request().body = self->body_;
-            if (!self->handle_request()) return self->defer();
-            if (!self->send_or_wait()) return;
-            self->finish_response();
-            self->process();
-        });
+    while (body_read_ < body_.size()) {
+        const IoResult r = transport_->read(body_.data() + body_read_, body_.size() - body_read_);
+        switch (r.kind) {
+            case IoResult::Kind::done:
+                body_read_ += r.bytes;
+                read_ready_ = !r.drained;
+                continue;
+            case IoResult::Kind::wait_read:
+            case IoResult::Kind::wait_write:
+                read_ready_ = false;
+                return await(r.kind, [](Connection& c) { c.read_body(); });
+            case IoResult::Kind::eof:
+            case IoResult::Kind::failed: return close();
+        }
+    }
+    parser_->request().body = body_;
+    if (!handle_request()) return defer();
+    if (!send_or_wait()) return;
+    finish_response();
+    process();
 }
 
 bool Connection::handle_request() {
@@ -252,6 +302,7 @@ bool Connection::handle_request() {
 void Connection::defer() {
     http::Deferral deferral = std::move(response_.defer);
     phase_ = Phase::deferred;
+    read_ready_ = true;
     deadline_ = worker_.clock().now() + deferral.retry_in + worker_.options().send_timeout;
     retry_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), deferral.retry_in);
     retry_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -319,23 +370,18 @@ Connection::Sent Connection::write_some() {
     const std::uint64_t body_len = send_body ? response_.content_length() : 0;
     const bool file_body = send_body && response_.file;
     while (head_sent_ < head_.size() || body_sent_ < body_len) {
-        ssize_t n;
+        IoResult r;
         if (head_sent_ < head_.size() || !file_body) {
             iovec iov[2];
             int count = 0;
             if (head_sent_ < head_.size()) iov[count++] = {head_.data() + head_sent_, head_.size() - head_sent_};
             if (!file_body && body_sent_ < body_len)
                 iov[count++] = {response_.body.data() + body_sent_, static_cast<std::size_t>(body_len - body_sent_)};
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = static_cast<std::size_t>(count);
-            // With a file body to follow, MSG_MORE lets the kernel put the
-            // header into the same segment as the first bytes of the file.
-            n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | (file_body ? MSG_MORE : 0));
-            if (n > 0) {
-                std::size_t head_part = std::min<std::size_t>(static_cast<std::size_t>(n), head_.size() - head_sent_);
+            r = transport_->write(iov, count, file_body);
+            if (r.kind == IoResult::Kind::done) {
+                std::size_t head_part = std::min(r.bytes, head_.size() - head_sent_);
                 head_sent_ += head_part;
-                body_sent_ += static_cast<std::size_t>(n) - head_part;
+                body_sent_ += r.bytes - head_part;
             }
         } else {
             const std::uint64_t at = response_.file_offset + body_sent_;
@@ -351,23 +397,25 @@ Connection::Sent Connection::write_some() {
                 }
                 ready = std::min(ready, on_disk - at);
             }
-            off_t offset = static_cast<off_t>(at);
             std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(ready, kSendfileChunk));
-            n = ::sendfile(fd_, response_.file->fd.get(), &offset, count);
-            if (n > 0) body_sent_ += static_cast<std::uint64_t>(n);
-            if (n == 0) {
+            r = transport_->send_file(response_.file->fd.get(), at, count);
+            if (r.kind == IoResult::Kind::done) body_sent_ += r.bytes;
+            if (r.kind == IoResult::Kind::eof) {
                 // The file shrank under us (truncated by hand): the promised
                 // length cannot be kept, so the connection must end.
                 close_after_ = true;
                 return Sent::all;
             }
         }
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return Sent::socket_full;
-            close_after_ = true;  // peer gone
-            phase_ = Phase::closed;
-            return Sent::all;
+        switch (r.kind) {
+            case IoResult::Kind::done: continue;
+            case IoResult::Kind::wait_read:
+            case IoResult::Kind::wait_write: blocked_on_ = r.kind; return Sent::blocked;
+            case IoResult::Kind::eof:
+            case IoResult::Kind::failed:
+                close_after_ = true;  // peer gone
+                phase_ = Phase::closed;
+                return Sent::all;
         }
     }
     return Sent::all;
@@ -376,19 +424,18 @@ Connection::Sent Connection::write_some() {
 bool Connection::send_or_wait() {
     switch (write_some()) {
         case Sent::all: return true;
-        case Sent::socket_full: wait_writable(); return false;
+        case Sent::blocked: wait_to_send(); return false;
         case Sent::waiting_for_data: wait_for_data(); return false;
     }
     return true;
 }
 
-void Connection::wait_writable() {
+// The loop may see (and forget) the socket's read readiness meanwhile, so
+// the next read tries before it waits.
+void Connection::wait_to_send() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
-    socket_.async_wait(asio::ip::tcp::socket::wait_write,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                           if (ec || self->phase_ == Phase::closed) return self->close();
-                           self->resume_sending();
-                       });
+    read_ready_ = true;
+    await(blocked_on_, [](Connection& c) { c.resume_sending(); });
 }
 
 // The file is still being filled: its writer wakes this connection, on this
@@ -398,6 +445,7 @@ void Connection::wait_writable() {
 // stalled origin, and its end (whole or failed) wakes every waiting connection.
 void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
+    read_ready_ = true;
     worker_.park(shared_from_this());
     const std::uint64_t at = response_.file_offset + body_sent_;
     response_.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {
@@ -431,14 +479,17 @@ void Connection::finish_response() {
 }
 
 // Half-close, then drain what the client still sends for a moment, so that
-// the response is not destroyed by a reset (nginx's lingering_close).
+// the response is not destroyed by a reset (nginx's lingering_close). What
+// arrives is thrown away unread, below any TLS layer.
 void Connection::linger() {
     if (phase_ == Phase::lingering || phase_ == Phase::closed) return;
     phase_ = Phase::lingering;
-    boost::system::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    if (ec) return close();
+    transport_->shutdown_send();
     deadline_ = worker_.clock().now() + kLingerTime;
+    if (!buf_) {
+        buf_ = worker_.take_buffer();
+        cap_ = Worker::kReadBuffer;
+    }
     begin_ = end_ = 0;
     drain();
 }

@@ -1,8 +1,10 @@
 #pragma once
 // One client connection: read -> parse -> handle -> write, in a loop, so
 // pipelined requests are answered in order. Headers are built by hand and
-// bodies go out with writev or sendfile straight on the socket; the event loop
-// is only asked to wait when the socket would block.
+// bodies go out through the connection's Transport (plain: sendmsg and
+// sendfile straight on the socket; or TLS); the event loop is only asked to
+// wait when the socket would block. Between requests the connection holds no
+// read buffer: it waits for readability and borrows one from its worker.
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +15,7 @@
 #include "http/response.hpp"
 #include "server/header_scanner.hpp"
 #include "server/request_parser.hpp"
+#include "server/transport.hpp"
 
 namespace cache_tier::server {
 
@@ -20,7 +23,7 @@ class Worker;
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+    Connection(Worker& worker, boost::asio::ip::tcp::socket socket, std::unique_ptr<Transport> transport);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -41,20 +44,26 @@ private:
     void begin_request();
     void read_rest_of_header();
     void read_more();
-    void on_read(const boost::system::error_code& ec, std::size_t n);
+    void read_now();
+    bool make_room();
+    void release_buffer();
     bool take_body();
     void read_body();
+    // Waits for the socket to be readable (wait_read) or writable
+    // (wait_write), then calls `next`; on an error or after close(), closes.
+    template <typename Next>
+    void await(IoResult::Kind kind, Next next);
     bool handle_request();  // false: the handler deferred its answer (see retry)
     void defer();
     void retry();
     void respond_error(int status);
     void build_head(const http::Request* req);
-    enum class Sent { all, socket_full, waiting_for_data };
+    enum class Sent { all, blocked, waiting_for_data };
     Sent write_some();
     // Sends what it can; true when the response is complete, else it waits
     // (for the socket, or for a filling file's next bytes) and resumes itself.
     bool send_or_wait();
-    void wait_writable();
+    void wait_to_send();
     void wait_for_data();
     void resume_sending();
     void finish_response();
@@ -65,8 +74,8 @@ private:
 
     Worker& worker_;
     boost::asio::ip::tcp::socket socket_;
-    int fd_;
-    std::unique_ptr<char[]> buf_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<char[]> buf_;  // null while idle between requests
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
     HeaderScanner scanner_;  // the pending request's framing, across reads
     std::optional<RequestParser> parser_;
@@ -79,6 +88,10 @@ private:
     std::uint64_t body_sent_ = 0;
     bool close_after_ = false;
     bool response_pending_ = false;  // built and not yet counted in the metrics
+    // The socket may hold input not read yet, so read before waiting: edge-
+    // triggered readiness seen while no read was waiting is not reported again.
+    bool read_ready_ = true;
+    IoResult::Kind blocked_on_ = IoResult::Kind::wait_write;  // what a blocked send waits for
     Phase phase_ = Phase::reading;
     std::chrono::steady_clock::time_point deadline_;
     std::string peer_;  // remote address, for the access log only

@@ -90,7 +90,24 @@ void Worker::accept() {
     });
 }
 
-void Worker::serve(tcp::socket socket) { std::make_shared<Connection>(*this, std::move(socket))->start(); }
+void Worker::serve(tcp::socket socket) {
+    const int fd = socket.native_handle();
+    std::make_shared<Connection>(*this, std::move(socket), std::make_unique<PlainTransport>(fd))->start();
+}
+
+std::unique_ptr<char[]> Worker::take_buffer() {
+    if (spare_buffers_.empty()) return std::make_unique_for_overwrite<char[]>(kReadBuffer);
+    auto buffer = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+    return buffer;
+}
+
+void Worker::give_buffer(std::unique_ptr<char[]> buffer) {
+    // Enough for the connections that read at once in one turn of the loop;
+    // the rest go back to the allocator.
+    constexpr std::size_t kSpare = 64;
+    if (spare_buffers_.size() < kSpare) spare_buffers_.push_back(std::move(buffer));
+}
 
 void Worker::reject(tcp::socket& socket) {
     // Past max_connections: one canned answer, sent without waiting, then the connection goes.

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "http/handler.hpp"
 #include "server/access_log.hpp"
@@ -74,6 +75,14 @@ public:
     void park(std::shared_ptr<Connection> c);
     std::shared_ptr<Connection> unpark(Connection* c);
 
+    // Read buffers of kReadBuffer bytes, lent to a connection only while it
+    // has a request to read: an idle keep-alive connection holds none (as
+    // nginx frees its header buffer between requests). A few are kept for
+    // reuse, so the hot path does not go to the allocator.
+    static constexpr std::size_t kReadBuffer = 4096;
+    std::unique_ptr<char[]> take_buffer();
+    void give_buffer(std::unique_ptr<char[]> buffer);
+
 private:
     void accept();
     void tick();
@@ -92,6 +101,7 @@ private:
     std::chrono::steady_clock::time_point force_close_at_{};
     std::size_t accept_failures_ = 0;  // since the last warning
     std::chrono::steady_clock::time_point next_accept_warning_{};
+    std::vector<std::unique_ptr<char[]>> spare_buffers_;
     // Last: destroyed first, while the list the connections leave is still there.
     std::unordered_map<Connection*, std::shared_ptr<Connection>> parked_;
 };
