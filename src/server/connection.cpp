@@ -1,5 +1,10 @@
 #include "server/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -36,7 +41,7 @@ bool has_content_length(int status) { return status >= 200 && status != 204 && s
 
 Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::unique_ptr<Transport> transport)
     : worker_(worker),
-      socket_(std::move(socket)),
+      fd_(socket.release()),
       transport_(std::move(transport)),
       scanner_({worker.options().max_request_line, worker.options().max_header_bytes}) {
     ++worker_.shared().connections;
@@ -59,25 +64,34 @@ void Connection::record_response() {
 }
 
 void Connection::start() {
-    boost::system::error_code ec;
     // Header and body are sent by separate calls; without NODELAY, Nagle plus
     // delayed ACK would add tens of milliseconds to every response.
-    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-    socket_.non_blocking(true, ec);
+    const int one = 1;
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int non_blocking = 1;
+    ::ioctl(fd_.get(), FIONBIO, &non_blocking);
     if (worker_.shared().access_log) {
-        auto ep = socket_.remote_endpoint(ec);
-        peer_ = ec ? "-" : ep.address().to_string();
+        asio::ip::tcp::endpoint ep;
+        socklen_t len = static_cast<socklen_t>(ep.capacity());
+        if (::getpeername(fd_.get(), ep.data(), &len) == 0 && len <= ep.capacity()) {
+            ep.resize(len);
+            peer_ = ep.address().to_string();
+        } else {
+            peer_ = "-";
+        }
     }
     deadline_ = worker_.clock().now() + worker_.options().keepalive_timeout;
+    if (Status added = worker_.readiness().add(fd_.get(), this); !added) {
+        spdlog::error("connection: {}", added.error().message);
+        return close();
+    }
     read_more();
 }
 
 void Connection::abort() {
-    boost::system::error_code ec;
-    phase_ = Phase::closed;
-    socket_.close(ec);  // pending operations complete with operation_aborted
+    close();
     // Waiting for a filling file: let go of it on this loop, once the caller is done with it.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->worker_.unpark(self.get()); });
+    asio::post(worker_.io(), [self = shared_from_this()] { self->worker_.unpark(self.get()); });
 }
 
 void Connection::close_when_idle() {
@@ -148,10 +162,10 @@ void Connection::read_rest_of_header() {
 // waits for readability, without a buffer; it reads at once when input may
 // be there already.
 void Connection::read_more() {
-    if (read_ready_ || transport_->has_buffered_input()) return read_now();
+    if (readable_ || transport_->has_buffered_input()) return read_now();
     if (begin_ == end_ && !parser_) release_buffer();
     await(IoResult::Kind::wait_read, [](Connection& c) {
-        c.read_ready_ = true;
+        c.readable_ = true;
         c.read_now();
     });
 }
@@ -162,10 +176,10 @@ void Connection::read_now() {
     switch (r.kind) {
         case IoResult::Kind::done:
             end_ += r.bytes;
-            read_ready_ = !r.drained;
+            readable_ = !r.drained;
             return process();
         case IoResult::Kind::wait_read:
-            read_ready_ = false;
+            readable_ = false;
             return read_more();
         case IoResult::Kind::wait_write:  // TLS: a read that must write first
             return await(IoResult::Kind::wait_write, [](Connection& c) { c.read_now(); });
@@ -206,15 +220,23 @@ void Connection::release_buffer() {
     transport_->idle();
 }
 
-template <typename Next>
 void Connection::await(IoResult::Kind kind, Next next) {
-    const auto what = kind == IoResult::Kind::wait_read ? asio::ip::tcp::socket::wait_read
-                                                        : asio::ip::tcp::socket::wait_write;
-    socket_.async_wait(what, [self = shared_from_this(), next](const boost::system::error_code& ec) {
-        if (self->phase_ == Phase::closed) return;
-        if (ec) return self->close();
-        next(*self);
-    });
+    if (phase_ == Phase::closed) return;
+    (kind == IoResult::Kind::wait_read ? readable_ : writable_) = false;
+    waiting_for_ = kind;
+    next_ = next;
+    self_ = shared_from_this();
+}
+
+void Connection::on_ready(std::uint32_t events) {
+    // An error or hang-up makes both directions "ready": the next call says what happened.
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+    if (waiting_for_ == IoResult::Kind::done) return;
+    if (!(waiting_for_ == IoResult::Kind::wait_read ? readable_ : writable_)) return;
+    waiting_for_ = IoResult::Kind::done;
+    const auto self = std::move(self_);  // keeps this alive through next_
+    std::exchange(next_, nullptr)(*this);
 }
 
 // A body follows the header. Read only when the handler asks for it, whole
@@ -256,11 +278,11 @@ void Connection::read_body() {
         switch (r.kind) {
             case IoResult::Kind::done:
                 body_read_ += r.bytes;
-                read_ready_ = !r.drained;
+                readable_ = !r.drained;
                 continue;
             case IoResult::Kind::wait_read:
             case IoResult::Kind::wait_write:
-                read_ready_ = false;
+                readable_ = false;
                 return await(r.kind, [](Connection& c) { c.read_body(); });
             case IoResult::Kind::eof:
             case IoResult::Kind::failed: return close();
@@ -302,9 +324,9 @@ bool Connection::handle_request() {
 void Connection::defer() {
     http::Deferral deferral = std::move(response_.defer);
     phase_ = Phase::deferred;
-    read_ready_ = true;
+    readable_ = true;
     deadline_ = worker_.clock().now() + deferral.retry_in + worker_.options().send_timeout;
-    retry_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor(), deferral.retry_in);
+    retry_timer_ = std::make_unique<asio::steady_timer>(worker_.io(), deferral.retry_in);
     retry_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (!ec) self->retry();
     });
@@ -434,7 +456,7 @@ bool Connection::send_or_wait() {
 // the next read tries before it waits.
 void Connection::wait_to_send() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
-    read_ready_ = true;
+    readable_ = true;
     await(blocked_on_, [](Connection& c) { c.resume_sending(); });
 }
 
@@ -445,7 +467,7 @@ void Connection::wait_to_send() {
 // stalled origin, and its end (whole or failed) wakes every waiting connection.
 void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
-    read_ready_ = true;
+    readable_ = true;
     worker_.park(shared_from_this());
     const std::uint64_t at = response_.file_offset + body_sent_;
     response_.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {
@@ -495,17 +517,23 @@ void Connection::linger() {
 }
 
 void Connection::drain() {
-    socket_.async_read_some(asio::buffer(buf_.get(), cap_),
-                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                                if (ec || self->phase_ == Phase::closed) return self->close();
-                                self->drain();
-                            });
+    for (;;) {
+        const ssize_t n = ::recv(fd_.get(), buf_.get(), cap_, 0);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return await(IoResult::Kind::wait_read, [](Connection& c) { c.drain(); });
+        return close();  // the client closed too, or reset
+    }
 }
 
 void Connection::close() {
     phase_ = Phase::closed;
-    boost::system::error_code ec;
-    socket_.close(ec);
+    fd_.reset();  // also leaves the readiness set
+    waiting_for_ = IoResult::Kind::done;
+    next_ = nullptr;
+    // The last reference may be this one: let go of it last.
+    if (self_) asio::post(worker_.io(), [held = std::move(self_)] {});
 }
 
 }  // namespace cache_tier::server

@@ -14,6 +14,8 @@
 
 #include "http/response.hpp"
 #include "server/header_scanner.hpp"
+#include "common/unique_fd.hpp"
+#include "server/readiness.hpp"
 #include "server/request_parser.hpp"
 #include "server/transport.hpp"
 
@@ -21,7 +23,7 @@ namespace cache_tier::server {
 
 class Worker;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public std::enable_shared_from_this<Connection>, public ReadyListener {
 public:
     Connection(Worker& worker, boost::asio::ip::tcp::socket socket, std::unique_ptr<Transport> transport);
     ~Connection();
@@ -33,6 +35,7 @@ public:
     bool expired(std::chrono::steady_clock::time_point now) const { return now >= deadline_; }
     void abort();             // timeout or forced shutdown: close now
     void close_when_idle();   // graceful shutdown: close now if between requests, else after the response
+    void on_ready(std::uint32_t events) override;  // the worker's readiness set saw the socket change
 
     Connection* prev = nullptr;
     Connection* next = nullptr;
@@ -49,9 +52,10 @@ private:
     void release_buffer();
     bool take_body();
     void read_body();
-    // Waits for the socket to be readable (wait_read) or writable
-    // (wait_write), then calls `next`; on an error or after close(), closes.
-    template <typename Next>
+    // The last read (wait_read) or write (wait_write) would block: `next`
+    // runs once the socket is ready for it again. Until then the connection
+    // holds itself, and close() lets go.
+    using Next = void (*)(Connection&);
     void await(IoResult::Kind kind, Next next);
     bool handle_request();  // false: the handler deferred its answer (see retry)
     void defer();
@@ -73,7 +77,7 @@ private:
     void close();
 
     Worker& worker_;
-    boost::asio::ip::tcp::socket socket_;
+    UniqueFd fd_;  // in the worker's readiness set until closed
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<char[]> buf_;  // null while idle between requests
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
@@ -88,9 +92,13 @@ private:
     std::uint64_t body_sent_ = 0;
     bool close_after_ = false;
     bool response_pending_ = false;  // built and not yet counted in the metrics
-    // The socket may hold input not read yet, so read before waiting: edge-
-    // triggered readiness seen while no read was waiting is not reported again.
-    bool read_ready_ = true;
+    // Edge-triggered readiness, as nginx keeps it: set by an event, cleared
+    // when a call would block (or a read found the socket drained).
+    bool readable_ = true;
+    bool writable_ = true;
+    IoResult::Kind waiting_for_ = IoResult::Kind::done;  // done: not waiting
+    Next next_ = nullptr;
+    std::shared_ptr<Connection> self_;  // held only while waiting for readiness
     IoResult::Kind blocked_on_ = IoResult::Kind::wait_write;  // what a blocked send waits for
     Phase phase_ = Phase::reading;
     std::chrono::steady_clock::time_point deadline_;

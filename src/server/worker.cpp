@@ -20,7 +20,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Worker::Worker(SharedState& shared, http::HandlerFactory& handlers)
-    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {}
+    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {
+    readiness_.start();
+}
 
 Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd) : Worker(shared, handlers) {
     boost::system::error_code ec;
@@ -138,7 +140,7 @@ void Worker::tick() {
         if (force || c->expired(now)) c->abort();
         c = next;
     }
-    if (stopping_ && !head_) return;  // nothing left: let io_.run() return
+    if (stopping_ && !head_) return readiness_.stop();  // nothing left: let io_.run() return
     ticker_.expires_after(std::chrono::seconds(1));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) tick();

@@ -17,6 +17,7 @@
 #include "http/handler.hpp"
 #include "server/access_log.hpp"
 #include "server/clock.hpp"
+#include "server/readiness.hpp"
 #include "server/server.hpp"
 
 namespace cache_tier::server {
@@ -64,6 +65,7 @@ public:
     const ServerOptions& options() const { return shared_.options; }
     CoarseClock& clock() { return clock_; }
     http::Handler& handler() { return *handler_; }
+    Readiness& readiness() { return readiness_; }
     bool stopping() const { return stopping_; }
 
     // Connections link themselves in and out of the worker's list.
@@ -91,6 +93,7 @@ private:
     SharedState& shared_;
     boost::asio::io_context io_{1};
     std::shared_ptr<LoopPoster> poster_ = std::make_shared<LoopPoster>(io_);
+    Readiness readiness_{io_};
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer ticker_;
     boost::asio::steady_timer accept_retry_;
