@@ -58,9 +58,9 @@ Connection::~Connection() {
 
 // Every response is counted once, when it ends, with the body bytes the socket took.
 void Connection::record_response() {
-    if (!response_pending_) return;
-    response_pending_ = false;
-    metrics::record_response(response_.route, response_.status, response_.cache_result, body_sent_);
+    if (!ex_ || !ex_->response_pending) return;
+    ex_->response_pending = false;
+    metrics::record_response(ex_->response.route, ex_->response.status, ex_->response.cache_result, ex_->body_sent);
 }
 
 void Connection::start() {
@@ -96,7 +96,7 @@ void Connection::abort() {
 
 void Connection::close_when_idle() {
     close_after_ = true;
-    if (phase_ == Phase::reading && !parser_ && begin_ == end_) abort();
+    if (phase_ == Phase::reading && !has_request() && begin_ == end_) abort();
 }
 
 // The parse/handle/write loop. It returns whenever it has to wait for the
@@ -107,10 +107,10 @@ void Connection::process() {
         if (begin_ == end_) {
             begin_ = end_ = 0;
             if (close_after_) return linger();
-            if (!parser_) deadline_ = worker_.clock().now() + opts.keepalive_timeout;
+            if (!has_request()) deadline_ = worker_.clock().now() + opts.keepalive_timeout;
             return read_more();
         }
-        if (!parser_) begin_request();
+        if (!has_request()) begin_request();
         std::string_view pending(buf_.get() + begin_, end_ - begin_);
         switch (scanner_.scan(pending)) {
             case HeaderScan::need_more: return read_rest_of_header();
@@ -125,11 +125,11 @@ void Connection::process() {
         begin_ += scanner_.request_start();
         pending.remove_prefix(scanner_.request_start());
         boost::system::error_code ec;
-        std::size_t used = parser_->put(asio::const_buffer(pending.data(), pending.size()), ec);
+        std::size_t used = ex_->parser->put(asio::const_buffer(pending.data(), pending.size()), ec);
         if (ec == bhttp::error::header_limit) return respond_error(431);
         if (ec) return respond_error(400);  // need_more included: a complete header must parse
         begin_ += used;
-        if (!parser_->is_done() && !take_body()) return;
+        if (!ex_->parser->is_done() && !take_body()) return;
         if (!handle_request()) return defer();
         if (!send_or_wait()) return;
         finish_response();
@@ -140,10 +140,11 @@ void Connection::process() {
 // then on the header timeout runs and the header size limit counts.
 void Connection::begin_request() {
     const ServerOptions& opts = worker_.options();
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    if (!ex_) ex_ = worker_.take_exchange();
+    ex_->parser.emplace();
+    ex_->parser->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     // Bodies are never read by the parser: the handler bounds them (take_body).
-    parser_->body_limit(boost::none);
+    ex_->parser->body_limit(boost::none);
     scanner_.reset();
     deadline_ = worker_.clock().now() + opts.header_timeout;
 }
@@ -163,7 +164,7 @@ void Connection::read_rest_of_header() {
 // be there already.
 void Connection::read_more() {
     if (readable_ || transport_->has_buffered_input()) return read_now();
-    if (begin_ == end_ && !parser_) release_buffer();
+    if (begin_ == end_ && !has_request()) release_buffer();
     await(IoResult::Kind::wait_read, [](Connection& c) {
         c.readable_ = true;
         c.read_now();
@@ -212,7 +213,12 @@ bool Connection::make_room() {
     return true;
 }
 
+// Between requests: what the next request needs goes back to the worker.
 void Connection::release_buffer() {
+    if (ex_ && !ex_->response_pending) {
+        ex_->clear();
+        worker_.give_exchange(std::move(ex_));
+    }
     if (!buf_) return;
     if (cap_ == Worker::kReadBuffer) worker_.give_buffer(std::move(buf_));
     buf_.reset();
@@ -244,11 +250,11 @@ void Connection::on_ready(std::uint32_t events) {
 // where they are). True: go on and answer now (the body is read, or not
 // wanted); false: waiting for the rest of it, or refused with an error.
 bool Connection::take_body() {
-    const std::size_t limit = worker_.handler().max_body(parser_->request());
+    const std::size_t limit = worker_.handler().max_body(ex_->parser->request());
     if (limit == 0) return true;
-    const auto length = parser_->content_length();
+    const auto length = ex_->parser->content_length();
     // RFC 9110 §15.5.12: a body of unknown length (chunked) is refused with 411.
-    if (parser_->chunked() || !length) {
+    if (ex_->parser->chunked() || !length) {
         respond_error(411);
         return false;
     }
@@ -257,13 +263,13 @@ bool Connection::take_body() {
         respond_error(413);
         return false;
     }
-    body_.resize(static_cast<std::size_t>(*length));
-    body_read_ = std::min<std::size_t>(body_.size(), end_ - begin_);
-    std::memcpy(body_.data(), buf_.get() + begin_, body_read_);
-    begin_ += body_read_;
-    body_taken_ = true;
-    if (body_read_ == body_.size()) {
-        parser_->request().body = body_;
+    ex_->body.resize(static_cast<std::size_t>(*length));
+    ex_->body_read = std::min<std::size_t>(ex_->body.size(), end_ - begin_);
+    std::memcpy(ex_->body.data(), buf_.get() + begin_, ex_->body_read);
+    begin_ += ex_->body_read;
+    ex_->body_taken = true;
+    if (ex_->body_read == ex_->body.size()) {
+        ex_->parser->request().body = ex_->body;
         return true;
     }
     // The rest of the body within the header timeout, counted again from now.
@@ -273,11 +279,11 @@ bool Connection::take_body() {
 }
 
 void Connection::read_body() {
-    while (body_read_ < body_.size()) {
-        const IoResult r = transport_->read(body_.data() + body_read_, body_.size() - body_read_);
+    while (ex_->body_read < ex_->body.size()) {
+        const IoResult r = transport_->read(ex_->body.data() + ex_->body_read, ex_->body.size() - ex_->body_read);
         switch (r.kind) {
             case IoResult::Kind::done:
-                body_read_ += r.bytes;
+                ex_->body_read += r.bytes;
                 readable_ = !r.drained;
                 continue;
             case IoResult::Kind::wait_read:
@@ -288,7 +294,7 @@ void Connection::read_body() {
             case IoResult::Kind::failed: return close();
         }
     }
-    parser_->request().body = body_;
+    ex_->parser->request().body = ex_->body;
     if (!handle_request()) return defer();
     if (!send_or_wait()) return;
     finish_response();
@@ -296,25 +302,25 @@ void Connection::read_body() {
 }
 
 bool Connection::handle_request() {
-    http::Request& req = parser_->request();
-    req.keep_alive = parser_->keep_alive();
-    req.has_body = !parser_->is_done() && !body_taken_;
-    response_.reset();
+    http::Request& req = ex_->parser->request();
+    req.keep_alive = ex_->parser->keep_alive();
+    req.has_body = !ex_->parser->is_done() && !ex_->body_taken;
+    ex_->response.reset();
     try {
-        worker_.handler().handle(req, response_);
+        worker_.handler().handle(req, ex_->response);
     } catch (const std::exception& e) {
         // A bug (a header add_header refused) or an exhausted resource in one
         // request must not take the server down, nor put half a response on the wire.
         spdlog::error("request {}: {}", http::escape_header_value(req.target), e.what());
-        response_.reset();
-        http::error_response(response_, 500, "internal error");
+        ex_->response.reset();
+        http::error_response(ex_->response, 500, "internal error");
     }
     // Called again, a handler must answer; the first time it may ask to wait.
-    if (response_.defer.retry_in.count() > 0 && !req.retried) return false;
+    if (ex_->response.defer.retry_in.count() > 0 && !req.retried) return false;
     // RFC 9110 §9.3.2: HEAD is GET without the content; the headers still say its length.
-    if (req.method == http::Method::head) response_.omit_body = true;
+    if (req.method == http::Method::head) ex_->response.omit_body = true;
     // A body we did not read would be taken for the next request: close instead.
-    if (!req.keep_alive || req.has_body || worker_.stopping()) response_.close = true;
+    if (!req.keep_alive || req.has_body || worker_.stopping()) ex_->response.close = true;
     build_head(&req);
     return true;
 }
@@ -322,12 +328,12 @@ bool Connection::handle_request() {
 // The handler answers a little later: on its wake-up or its deadline, on this
 // connection's loop. Pipelined requests wait in the buffer meanwhile.
 void Connection::defer() {
-    http::Deferral deferral = std::move(response_.defer);
+    http::Deferral deferral = std::move(ex_->response.defer);
     phase_ = Phase::deferred;
     readable_ = true;
     deadline_ = worker_.clock().now() + deferral.retry_in + worker_.options().send_timeout;
-    retry_timer_ = std::make_unique<asio::steady_timer>(worker_.io(), deferral.retry_in);
-    retry_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    ex_->retry_timer = std::make_unique<asio::steady_timer>(worker_.io(), deferral.retry_in);
+    ex_->retry_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (!ec) self->retry();
     });
     if (deferral.wake_on)
@@ -340,9 +346,9 @@ void Connection::defer() {
 
 void Connection::retry() {
     if (phase_ != Phase::deferred) return;  // the other trigger came first, or the connection ended
-    retry_timer_.reset();                   // cancels the timer if the wake-up came first
+    ex_->retry_timer.reset();                   // cancels the timer if the wake-up came first
     phase_ = Phase::reading;
-    parser_->request().retried = true;
+    ex_->parser->request().retried = true;
     handle_request();
     if (!send_or_wait()) return;
     finish_response();
@@ -350,65 +356,66 @@ void Connection::retry() {
 }
 
 void Connection::respond_error(int status) {
-    response_.reset();
-    http::error_response(response_, status, http::reason_phrase(status));
-    response_.close = true;
+    if (!ex_) ex_ = worker_.take_exchange();
+    ex_->response.reset();
+    http::error_response(ex_->response, status, http::reason_phrase(status));
+    ex_->response.close = true;
     build_head(nullptr);
     if (!send_or_wait()) return;
     finish_response();
 }
 
 void Connection::build_head(const http::Request* req) {
-    head_.clear();
-    http::append_status_line(head_, response_.status);
-    head_ += "Server: ";
-    head_ += worker_.options().server_name;
-    head_ += "\r\n";
-    head_ += worker_.clock().date_header();
-    if (has_content_length(response_.status)) {
-        head_ += "Content-Length: ";
-        http::append_decimal(head_, response_.content_length());
-        head_ += "\r\n";
+    ex_->head.clear();
+    http::append_status_line(ex_->head, ex_->response.status);
+    ex_->head += "Server: ";
+    ex_->head += worker_.options().server_name;
+    ex_->head += "\r\n";
+    ex_->head += worker_.clock().date_header();
+    if (has_content_length(ex_->response.status)) {
+        ex_->head += "Content-Length: ";
+        http::append_decimal(ex_->head, ex_->response.content_length());
+        ex_->head += "\r\n";
     } else {
-        response_.omit_body = true;
+        ex_->response.omit_body = true;
     }
-    head_ += response_.headers();
-    if (response_.close)
-        head_ += "Connection: close\r\n";
+    ex_->head += ex_->response.headers();
+    if (ex_->response.close)
+        ex_->head += "Connection: close\r\n";
     else if (req && req->version == 10)
-        head_ += "Connection: keep-alive\r\n";
-    head_ += "\r\n";
-    head_sent_ = 0;
-    body_sent_ = 0;
-    response_pending_ = true;
-    close_after_ = close_after_ || response_.close;
+        ex_->head += "Connection: keep-alive\r\n";
+    ex_->head += "\r\n";
+    ex_->head_sent = 0;
+    ex_->body_sent = 0;
+    ex_->response_pending = true;
+    close_after_ = close_after_ || ex_->response.close;
     phase_ = Phase::writing;
 }
 
 // Writes as much as the socket takes without blocking, and as much of a
 // filling file as is on disk.
 Connection::Sent Connection::write_some() {
-    const bool send_body = !response_.omit_body;
-    const std::uint64_t body_len = send_body ? response_.content_length() : 0;
-    const bool file_body = send_body && response_.file;
-    while (head_sent_ < head_.size() || body_sent_ < body_len) {
+    const bool send_body = !ex_->response.omit_body;
+    const std::uint64_t body_len = send_body ? ex_->response.content_length() : 0;
+    const bool file_body = send_body && ex_->response.file;
+    while (ex_->head_sent < ex_->head.size() || ex_->body_sent < body_len) {
         IoResult r;
-        if (head_sent_ < head_.size() || !file_body) {
+        if (ex_->head_sent < ex_->head.size() || !file_body) {
             iovec iov[2];
             int count = 0;
-            if (head_sent_ < head_.size()) iov[count++] = {head_.data() + head_sent_, head_.size() - head_sent_};
-            if (!file_body && body_sent_ < body_len)
-                iov[count++] = {response_.body.data() + body_sent_, static_cast<std::size_t>(body_len - body_sent_)};
+            if (ex_->head_sent < ex_->head.size()) iov[count++] = {ex_->head.data() + ex_->head_sent, ex_->head.size() - ex_->head_sent};
+            if (!file_body && ex_->body_sent < body_len)
+                iov[count++] = {ex_->response.body.data() + ex_->body_sent, static_cast<std::size_t>(body_len - ex_->body_sent)};
             r = transport_->write(iov, count, file_body);
             if (r.kind == IoResult::Kind::done) {
-                std::size_t head_part = std::min(r.bytes, head_.size() - head_sent_);
-                head_sent_ += head_part;
-                body_sent_ += r.bytes - head_part;
+                std::size_t head_part = std::min(r.bytes, ex_->head.size() - ex_->head_sent);
+                ex_->head_sent += head_part;
+                ex_->body_sent += r.bytes - head_part;
             }
         } else {
-            const std::uint64_t at = response_.file_offset + body_sent_;
-            std::uint64_t ready = body_len - body_sent_;
-            if (const auto& growing = response_.file->growing) {
+            const std::uint64_t at = ex_->response.file_offset + ex_->body_sent;
+            std::uint64_t ready = body_len - ex_->body_sent;
+            if (const auto& growing = ex_->response.file->growing) {
                 const std::uint64_t on_disk = growing->available();
                 if (on_disk <= at) {
                     if (!growing->failed()) return Sent::waiting_for_data;
@@ -420,8 +427,8 @@ Connection::Sent Connection::write_some() {
                 ready = std::min(ready, on_disk - at);
             }
             std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(ready, kSendfileChunk));
-            r = transport_->send_file(response_.file->fd.get(), at, count);
-            if (r.kind == IoResult::Kind::done) body_sent_ += r.bytes;
+            r = transport_->send_file(ex_->response.file->fd.get(), at, count);
+            if (r.kind == IoResult::Kind::done) ex_->body_sent += r.bytes;
             if (r.kind == IoResult::Kind::eof) {
                 // The file shrank under us (truncated by hand): the promised
                 // length cannot be kept, so the connection must end.
@@ -469,8 +476,8 @@ void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
     readable_ = true;
     worker_.park(shared_from_this());
-    const std::uint64_t at = response_.file_offset + body_sent_;
-    response_.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {
+    const std::uint64_t at = ex_->response.file_offset + ex_->body_sent;
+    ex_->response.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {
         poster->post([weak] {
             auto self = weak.lock();
             if (!self) return;
@@ -489,12 +496,12 @@ void Connection::resume_sending() {
 void Connection::finish_response() {
     record_response();
     if (AccessLog* log = worker_.shared().access_log; log && phase_ != Phase::closed)
-        log->write({peer_, worker_.clock().log_time(), parser_ ? &parser_->request() : nullptr, response_.status,
-                    body_sent_});
-    parser_.reset();
-    body_ = std::string();  // up to max_body bytes: not kept between requests
-    body_taken_ = false;
-    response_.file.reset();  // let the file cache drop the descriptor when it wants
+        log->write({peer_, worker_.clock().log_time(), ex_->parser ? &ex_->parser->request() : nullptr, ex_->response.status,
+                    ex_->body_sent});
+    ex_->parser.reset();
+    ex_->body = std::string();  // up to max_body bytes: not kept between requests
+    ex_->body_taken = false;
+    ex_->response.file.reset();  // let the file cache drop the descriptor when it wants
     if (phase_ == Phase::closed) return close();
     phase_ = Phase::reading;
     if (close_after_) linger();

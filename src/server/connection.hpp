@@ -15,6 +15,7 @@
 #include "http/response.hpp"
 #include "server/header_scanner.hpp"
 #include "common/unique_fd.hpp"
+#include "server/exchange.hpp"
 #include "server/readiness.hpp"
 #include "server/request_parser.hpp"
 #include "server/transport.hpp"
@@ -50,6 +51,7 @@ private:
     void read_now();
     bool make_room();
     void release_buffer();
+    bool has_request() const { return ex_ && ex_->parser; }
     bool take_body();
     void read_body();
     // The last read (wait_read) or write (wait_write) would block: `next`
@@ -82,16 +84,8 @@ private:
     std::unique_ptr<char[]> buf_;  // null while idle between requests
     std::size_t cap_ = 0, begin_ = 0, end_ = 0;
     HeaderScanner scanner_;  // the pending request's framing, across reads
-    std::optional<RequestParser> parser_;
-    std::string body_;  // the request's body, when the handler asked for it
-    std::size_t body_read_ = 0;
-    bool body_taken_ = false;
-    http::Response response_;
-    std::string head_;
-    std::size_t head_sent_ = 0;
-    std::uint64_t body_sent_ = 0;
+    std::unique_ptr<Exchange> ex_;  // the request in hand; null while idle
     bool close_after_ = false;
-    bool response_pending_ = false;  // built and not yet counted in the metrics
     // Edge-triggered readiness, as nginx keeps it: set by an event, cleared
     // when a call would block (or a read found the socket drained).
     bool readable_ = true;
@@ -103,7 +97,6 @@ private:
     Phase phase_ = Phase::reading;
     std::chrono::steady_clock::time_point deadline_;
     std::string peer_;  // remote address, for the access log only
-    std::unique_ptr<boost::asio::steady_timer> retry_timer_;  // only while a handler defers
 };
 
 }  // namespace cache_tier::server

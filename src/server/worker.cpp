@@ -97,19 +97,38 @@ void Worker::serve(tcp::socket socket) {
     std::make_shared<Connection>(*this, std::move(socket), std::make_unique<PlainTransport>(fd))->start();
 }
 
-std::unique_ptr<char[]> Worker::take_buffer() {
-    if (spare_buffers_.empty()) return std::make_unique_for_overwrite<char[]>(kReadBuffer);
-    auto buffer = std::move(spare_buffers_.back());
-    spare_buffers_.pop_back();
-    return buffer;
+namespace {
+
+// Enough for the connections that are busy at once in one turn of the loop;
+// the rest go back to the allocator.
+constexpr std::size_t kSpare = 64;
+
+template <typename T>
+std::unique_ptr<T> take_spare(std::vector<std::unique_ptr<T>>& spares, std::unique_ptr<T> (*make)()) {
+    if (spares.empty()) return make();
+    auto spare = std::move(spares.back());
+    spares.pop_back();
+    return spare;
 }
 
-void Worker::give_buffer(std::unique_ptr<char[]> buffer) {
-    // Enough for the connections that read at once in one turn of the loop;
-    // the rest go back to the allocator.
-    constexpr std::size_t kSpare = 64;
-    if (spare_buffers_.size() < kSpare) spare_buffers_.push_back(std::move(buffer));
+template <typename T>
+void keep_spare(std::vector<std::unique_ptr<T>>& spares, std::unique_ptr<T> spare) {
+    if (spares.size() < kSpare) spares.push_back(std::move(spare));
 }
+
+}  // namespace
+
+std::unique_ptr<char[]> Worker::take_buffer() {
+    return take_spare<char[]>(spare_buffers_, [] { return std::make_unique_for_overwrite<char[]>(kReadBuffer); });
+}
+
+void Worker::give_buffer(std::unique_ptr<char[]> buffer) { keep_spare(spare_buffers_, std::move(buffer)); }
+
+std::unique_ptr<Exchange> Worker::take_exchange() {
+    return take_spare<Exchange>(spare_exchanges_, [] { return std::make_unique<Exchange>(); });
+}
+
+void Worker::give_exchange(std::unique_ptr<Exchange> exchange) { keep_spare(spare_exchanges_, std::move(exchange)); }
 
 void Worker::reject(tcp::socket& socket) {
     // Past max_connections: one canned answer, sent without waiting, then the connection goes.

@@ -17,6 +17,7 @@
 #include "http/handler.hpp"
 #include "server/access_log.hpp"
 #include "server/clock.hpp"
+#include "server/exchange.hpp"
 #include "server/readiness.hpp"
 #include "server/server.hpp"
 
@@ -84,6 +85,8 @@ public:
     static constexpr std::size_t kReadBuffer = 4096;
     std::unique_ptr<char[]> take_buffer();
     void give_buffer(std::unique_ptr<char[]> buffer);
+    std::unique_ptr<Exchange> take_exchange();
+    void give_exchange(std::unique_ptr<Exchange> exchange);
 
 private:
     void accept();
@@ -105,6 +108,7 @@ private:
     std::size_t accept_failures_ = 0;  // since the last warning
     std::chrono::steady_clock::time_point next_accept_warning_{};
     std::vector<std::unique_ptr<char[]>> spare_buffers_;
+    std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
     // Last: destroyed first, while the list the connections leave is still there.
     std::unordered_map<Connection*, std::shared_ptr<Connection>> parked_;
 };
