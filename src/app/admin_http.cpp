@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "client/curl_handle.hpp"
+
 namespace cache_tier::app {
 
 namespace {
@@ -21,9 +23,8 @@ std::size_t append(char* data, std::size_t size, std::size_t count, void* user) 
 }  // namespace
 
 AdminReply admin_call(const std::string& method, const std::string& url, const std::string& token,
-                      const std::string& json_body, std::chrono::milliseconds timeout) {
-    static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
-    (void)global;
+                      const std::string& json_body, std::chrono::milliseconds timeout, const std::string& ca_file) {
+    client::init_libcurl_once();
     AdminReply reply;
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) {
@@ -45,22 +46,14 @@ AdminReply admin_call(const std::string& method, const std::string& url, const s
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, json_body.c_str());
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
     }
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "cache-tier-admin");
+    client::configure_handle(h, client::HandleSettings{"cache-tier-admin", ca_file});
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply.body);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
     const CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        reply.failure = error[0] ? error : curl_easy_strerror(rc);
+        reply.failure = client::describe_failure(rc, error);
         return reply;
     }
     reply.responded = true;

@@ -13,8 +13,10 @@ struct AdminReply {
     std::string failure;  // why there is no response
 };
 
-// `url` is complete (base, path and query, already percent-encoded).
+// `url` is complete (base, path and query, already percent-encoded). An https
+// server's certificate is verified against `ca_file` (PEM; empty: the
+// system's trust store only).
 AdminReply admin_call(const std::string& method, const std::string& url, const std::string& token,
-                      const std::string& json_body, std::chrono::milliseconds timeout);
+                      const std::string& json_body, std::chrono::milliseconds timeout, const std::string& ca_file);
 
 }  // namespace cache_tier::app

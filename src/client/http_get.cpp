@@ -4,17 +4,11 @@
 
 #include <cstddef>
 
+#include "client/curl_handle.hpp"
+
 namespace cache_tier::client {
 
 namespace {
-
-void init_libcurl_once() {
-    // curl_global_init is reference counted but not safe to race; a function
-    // static runs it exactly once. Never cleaned up: other threads (or other
-    // libraries of the process) may still use libcurl at exit.
-    static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    (void)rc;
-}
 
 struct Body {
     std::string text;
@@ -32,26 +26,14 @@ std::size_t append_body(char* data, std::size_t size, std::size_t count, void* u
     return bytes;
 }
 
-// The calling thread's easy handle, with the options that never change.
+// The calling thread's easy handle. Its open connections outlive each
+// request; its options are set again for each (curl_easy_reset keeps the
+// connections), since Clients of one thread may trust different CA files.
 class ThreadHandle {
 public:
     ThreadHandle() {
         init_libcurl_once();
         handle_ = curl_easy_init();
-        if (!handle_) return;
-        curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: safe in threads
-        curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 0L);
-        // Send the name as encoded; a server must see (and refuse) "..", not a path libcurl tidied up.
-        curl_easy_setopt(handle_, CURLOPT_PATH_AS_IS, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-        curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-        curl_easy_setopt(handle_, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-        curl_easy_setopt(handle_, CURLOPT_USERAGENT, "cache-tier-client");
-        curl_easy_setopt(handle_, CURLOPT_MAXCONNECTS, 16L);
-        curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, append_body);
-        curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_);
     }
     ~ThreadHandle() {
         if (handle_) curl_easy_cleanup(handle_);
@@ -59,9 +41,18 @@ public:
     ThreadHandle(const ThreadHandle&) = delete;
     ThreadHandle& operator=(const ThreadHandle&) = delete;
 
-    CURL* get() const { return handle_; }
+    // The handle set up for one request with `settings`; null if libcurl failed.
+    CURL* prepare(const HandleSettings& settings) {
+        if (!handle_) return nullptr;
+        curl_easy_reset(handle_);
+        configure_handle(handle_, settings);
+        curl_easy_setopt(handle_, CURLOPT_MAXCONNECTS, 16L);
+        curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, append_body);
+        error_[0] = '\0';
+        curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_);
+        return handle_;
+    }
     const char* error_text() const { return error_; }
-    void clear_error() { error_[0] = '\0'; }
 
 private:
     CURL* handle_ = nullptr;
@@ -70,19 +61,17 @@ private:
 
 }  // namespace
 
-HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file) {
     thread_local ThreadHandle thread_handle;
     HttpResult result;
-    CURL* curl = thread_handle.get();
+    CURL* curl = thread_handle.prepare(HandleSettings{"cache-tier-client", ca_file});
     if (!curl) {
         result.failure = "libcurl could not create a handle";
         return result;
     }
-    thread_handle.clear_error();
     Body body;
     const long timeout_ms = timeout.count() > 0 ? static_cast<long>(timeout.count()) : 1L;
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -93,7 +82,7 @@ HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
         if (body.too_large)
             result.failure = "answer larger than " + std::to_string(max_answer_bytes) + " bytes";
         else
-            result.failure = thread_handle.error_text()[0] ? thread_handle.error_text() : curl_easy_strerror(rc);
+            result.failure = describe_failure(rc, thread_handle.error_text());
         return result;
     }
     result.responded = true;

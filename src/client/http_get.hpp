@@ -18,7 +18,8 @@ struct HttpResult {
 inline constexpr std::size_t max_answer_bytes = 64 * 1024;
 
 // GET `url` within `timeout` (connect included). Never throws for network
-// problems; redirects are not followed.
-HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout);
+// problems; redirects are not followed. An https server's certificate is
+// verified against `ca_file` (PEM) and the system's trust store.
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout, const std::string& ca_file = {});
 
 }  // namespace cache_tier::client
