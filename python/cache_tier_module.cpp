@@ -8,9 +8,11 @@
 // A thin layer over cache_tier::Client; times are float seconds as in the original.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +44,13 @@ struct SigningArgs {
 };
 
 ClientOptions make_options(double request_timeout, bool enable_local_cache, double local_cache_time,
-                           bool log_enabled, double down_node_time, const SigningArgs& signing) {
+                           bool log_enabled, double down_node_time, const SigningArgs& signing,
+                           const std::optional<std::filesystem::path>& ca_file) {
     ClientOptions options;
+    if (ca_file) {
+        if (ca_file->empty()) throw CacheError("ca_file is empty (None: the system's trust store only)");
+        options.ca_file = ca_file->string();
+    }
     if (signing.secret) {
         // An empty string given on purpose is a mistake (an unset variable), not "do not sign".
         if (signing.secret->empty()) throw CacheError("url_signing_secret is empty (None: links are not signed)");
@@ -66,10 +73,10 @@ double to_seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.
 template <typename BaseUrls>
 Client make_client(BaseUrls base_urls, double request_timeout, bool enable_local_cache, double local_cache_time,
                    bool log_enabled, double down_node_time, std::optional<std::string> url_signing_secret,
-                   double url_signing_ttl, std::string static_prefix) {
+                   double url_signing_ttl, std::string static_prefix, std::optional<std::filesystem::path> ca_file) {
     const SigningArgs signing{std::move(url_signing_secret), url_signing_ttl, std::move(static_prefix)};
     return Client(std::move(base_urls), make_options(request_timeout, enable_local_cache, local_cache_time,
-                                                     log_enabled, down_node_time, signing));
+                                                     log_enabled, down_node_time, signing, ca_file));
 }
 
 // The constructor's keywords, the same for one server and for a cluster.
@@ -81,7 +88,7 @@ void add_constructor(py::class_<Client>& cls, const char* doc) {
             py::arg("log_enabled") = false, py::arg("down_node_time") = 30.0,
             py::arg("url_signing_secret") = py::none(),
             py::arg("url_signing_ttl") = static_cast<double>(defaults.url_signing_ttl.count()),
-            py::arg("static_prefix") = defaults.static_prefix, doc);
+            py::arg("static_prefix") = defaults.static_prefix, py::arg("ca_file") = py::none(), doc);
 }
 
 }  // namespace
@@ -97,7 +104,9 @@ PYBIND11_MODULE(cache_tier, m) {
                            "Asks cache-tier servers whether a file is cached; answers are remembered for\n"
                            "local_cache_time seconds by every client of the process. With url_signing_secret\n"
                            "(the server's url_signing_secret_file's content, str or bytes), build_download_url\n"
-                           "gives signed links valid for url_signing_ttl seconds (docs/signed-links.md).");
+                           "gives signed links valid for url_signing_ttl seconds (docs/signed-links.md).\n"
+                           "https:// servers' certificates are verified, against the system's trust store and\n"
+                           "ca_file (a PEM file of CA certificates, str or path) when given.");
     add_constructor<std::string>(cls, "base_url: the server, e.g. 'http://downloads.example.com/'");
     add_constructor<std::vector<std::string>>(
         cls, "base_url: a list of servers; each file is asked of one of them (rendezvous hashing)");
@@ -121,6 +130,11 @@ PYBIND11_MODULE(cache_tier, m) {
         .def_property_readonly("local_cache_time",
                                [](const Client& c) { return to_seconds(c.options().local_cache_time); })
         .def_property_readonly("log_enabled", [](const Client& c) { return c.options().log_enabled; })
+        .def_property_readonly("ca_file",
+                               [](const Client& c) -> std::optional<std::string> {
+                                   if (c.options().ca_file.empty()) return std::nullopt;
+                                   return c.options().ca_file;
+                               })
         .def("__repr__", [](const Client& c) {
             std::string urls;
             for (const auto& url : c.base_urls()) urls += (urls.empty() ? "'" : ", '") + url + "/'";

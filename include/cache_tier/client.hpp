@@ -45,6 +45,11 @@ struct ClientOptions {
     // Where "now" comes from for local_cache_time and down_node_time: the
     // steady clock when empty. Tests give a clock they move by hand.
     std::function<std::chrono::steady_clock::time_point()> clock{};
+    // https:// servers: their certificates are always verified (chain and host
+    // name), against the system's trust store and, when not empty, the CA
+    // certificates in this PEM file (a private CA). A certificate that does
+    // not verify makes the server count as not answering; log_enabled says why.
+    std::string ca_file{};
 
     // Signed links (docs/signed-links.md), for servers run with
     // url_signing_secret_file: when url_signing_secret is not empty,

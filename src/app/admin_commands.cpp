@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "app/admin_http.hpp"
+#include "app/client_commands.hpp"
 #include "app/config.hpp"
 #include "cache_tier/client.hpp"
+#include "client/curl_handle.hpp"
 #include "client/urls.hpp"
 #include "common/percent.hpp"
 #include "routes/admin_parse.hpp"
@@ -35,6 +37,7 @@ struct AdminCommandOptions {
     std::string server;
     std::string token_file;
     double timeout_seconds = 30.0;
+    std::string ca_file;
     bool json = false;
     std::vector<std::string> names;
     std::string prefix;
@@ -47,6 +50,7 @@ struct Target {
     std::string base;  // normalised base URL, without a trailing '/'
     std::string token;
     std::chrono::milliseconds timeout;
+    std::string ca_file;
 };
 
 int report_error(const AdminCommandOptions& o, const std::string& message) {
@@ -76,7 +80,7 @@ std::string refusal(const AdminReply& reply) {
 // JSON. Statuses are the caller's to judge.
 std::optional<json> call(const AdminCommandOptions& o, const Target& t, const std::string& method,
                          const std::string& path, AdminReply& reply, const std::string& body = "") {
-    reply = admin_call(method, t.base + path, t.token, body, t.timeout);
+    reply = admin_call(method, t.base + path, t.token, body, t.timeout, t.ca_file);
     if (!reply.responded) {
         report_error(o, "no answer from " + t.base + ": " + reply.failure);
         return std::nullopt;
@@ -217,6 +221,8 @@ int run_admin(const AdminCommandOptions& o, int (*run)(const AdminCommandOptions
     try {
         t.base = client::normalize_base_url(o.server);
         t.token = read_token(o);
+        client::check_ca_file(o.ca_file);
+        t.ca_file = o.ca_file;
     } catch (const CacheError& e) {
         return report_error(o, e.what());
     } catch (const ConfigError& e) {
@@ -237,6 +243,7 @@ CLI::App* add_admin_command(CLI::App& app, const char* name, const char* descrip
                     "File holding the admin token (default: env CACHE_TIER_ADMIN_TOKEN)");
     cmd->add_option("--timeout", options->timeout_seconds, "Seconds to wait for each answer (default 30)")
         ->check(CLI::Range(0.001, 3600.0));
+    add_ca_file_option(*cmd, options->ca_file);
     cmd->callback([options, &exit_code, run] { exit_code = run_admin(*options, run); });
     return cmd;
 }

@@ -11,6 +11,7 @@
 
 #include "cache_tier/client.hpp"
 #include "client/cluster.hpp"
+#include "client/curl_handle.hpp"
 #include "client/node_health.hpp"
 #include "client/urls.hpp"
 #include "signing/signed_link.hpp"
@@ -28,6 +29,7 @@ struct ClientCommandOptions {
     std::vector<std::string> servers;
     bool json = false;
     double timeout_seconds = 1.0;
+    std::string ca_file;  // verify: CA certificates for https servers, besides the system's
     // `url --sign`: a signed link to the file (docs/signed-links.md).
     bool sign = false;
     std::string secret_file;
@@ -46,6 +48,16 @@ void add_server_options(CLI::App& command, ClientCommandOptions& options) {
         ->delimiter(',');
 }
 
+}  // namespace
+
+void add_ca_file_option(CLI::App& command, std::string& ca_file) {
+    command.add_option("--ca-file", ca_file,
+                       "PEM file of CA certificates that https servers' certificates are verified against, "
+                       "besides the system's (a private CA)");
+}
+
+namespace {
+
 int report_error(const std::string& command, const std::string& message) {
     std::cerr << "cache-tier " << command << ": " << message << '\n';
     return exit_error;
@@ -57,12 +69,14 @@ int run_verify(const ClientCommandOptions& options) {
     try {
         name = client::checked_name(options.name);
         for (const auto& server : options.servers) nodes.push_back(client::normalize_base_url(server));
+        client::check_ca_file(options.ca_file);
     } catch (const CacheError& e) {
         return report_error("verify", e.what());
     }
-    const client::AskPolicy policy{
+    client::AskPolicy policy{
         std::chrono::milliseconds(static_cast<long long>(std::llround(options.timeout_seconds * 1000))),
         std::chrono::milliseconds::zero(), false};
+    policy.ca_file = options.ca_file;
     // A fresh process knows no node as down: every node is tried in turn.
     client::NodeHealth health;
     const client::VerifyReply reply = client::ask_verify(nodes, name, policy, health);
@@ -112,6 +126,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
     verify->add_flag("--json", verify_options->json, "Print the server's JSON answer as it came");
     verify->add_option("--timeout", verify_options->timeout_seconds, "Seconds to wait for each server")
         ->check(CLI::Range(0.001, 3600.0));
+    add_ca_file_option(*verify, verify_options->ca_file);
     verify->callback([verify_options, &exit_code] { exit_code = run_verify(*verify_options); });
 
     auto url_options = std::make_shared<ClientCommandOptions>();

@@ -1,6 +1,8 @@
 #pragma once
 // The client side of the command line: `cache-tier verify` and `cache-tier url`,
 // for scripts and for checking a cache tier by hand.
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -14,5 +16,8 @@ namespace cache_tier::app {
 //   url:    0 the URL was printed, 2 bad arguments.
 // `exit_code` must outlive the parse.
 void add_client_commands(CLI::App& app, int& exit_code);
+
+// `--ca-file FILE`, for every subcommand that talks to a server over https.
+void add_ca_file_option(CLI::App& command, std::string& ca_file);
 
 }  // namespace cache_tier::app

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "client/cluster.hpp"
+#include "client/curl_handle.hpp"
 #include "client/log.hpp"
 #include "client/node_health.hpp"
 #include "client/status_cache.hpp"
@@ -33,7 +34,8 @@ struct Client::State {
 
     // What the cluster says about `file` now; nullopt when no server answered.
     std::optional<bool> ask(std::string_view file) const {
-        const client::AskPolicy policy{options.request_timeout, options.down_node_time, options.log_enabled, now()};
+        const client::AskPolicy policy{options.request_timeout, options.down_node_time, options.log_enabled, now(),
+                                       options.ca_file};
         const auto reply = client::ask_verify(nodes, file, policy, client::shared_node_health());
         const std::string name(file);
         if (reply.kind == client::ReplyKind::no_answer) {
@@ -56,6 +58,7 @@ void check_options(const ClientOptions& options) {
     if (options.request_timeout <= milliseconds::zero()) throw CacheError("request_timeout must be positive");
     if (options.local_cache_time < milliseconds::zero()) throw CacheError("local_cache_time must not be negative");
     if (options.down_node_time < milliseconds::zero()) throw CacheError("down_node_time must not be negative");
+    client::check_ca_file(options.ca_file);
     if (options.url_signing_secret.empty()) return;
     if (const Status ok = signing::check_secret(options.url_signing_secret); !ok) throw CacheError(ok.error().message);
     if (options.url_signing_ttl < std::chrono::seconds(1) || options.url_signing_ttl > client::kMaxSigningTtl)

@@ -10,10 +10,10 @@ namespace cache_tier::client {
 namespace {
 
 // One node's reply: the verify JSON (with a 2xx or 4xx status), or a failure.
-VerifyReply ask_node(const std::string& node, std::string_view name, std::chrono::milliseconds timeout) {
+VerifyReply ask_node(const std::string& node, std::string_view name, const AskPolicy& policy) {
     VerifyReply reply;
     reply.node = node;
-    HttpResult http = http_get(route_url(node, "verify", name), timeout);
+    HttpResult http = http_get(route_url(node, "verify", name), policy.request_timeout, policy.ca_file);
     if (!http.responded) {
         reply.failure = std::move(http.failure);
         return reply;
@@ -56,20 +56,23 @@ VerifyReply ask_verify(std::span<const std::string> nodes, std::string_view name
                        NodeHealth& health) {
     VerifyReply last;
     last.failure = "no server configured";
+    std::string failures;  // every node's reason, so that a bad certificate is not hidden by a later timeout
     bool asked_any = false;
     for (std::size_t index : node_order(nodes, name)) {
         const std::string& node = nodes[index];
         if (health.is_down(node, policy.now)) continue;
         asked_any = true;
-        VerifyReply reply = ask_node(node, name, policy.request_timeout);
+        VerifyReply reply = ask_node(node, name, policy);
         if (reply.kind != ReplyKind::no_answer) return reply;
         log_line(policy.log_enabled, node + " failed for " + std::string(name) + ": " + reply.failure +
                                          "; not asked again for " + std::to_string(policy.down_node_time.count()) +
                                          " ms");
         health.mark_down(node, policy.down_node_time, policy.now);
+        failures += (failures.empty() ? "" : "; ") + node + ": " + reply.failure;
         last = std::move(reply);
     }
-    if (!asked_any && !nodes.empty()) last.failure = "every server is remembered as down";
+    if (asked_any) last.failure = std::move(failures);
+    else if (!nodes.empty()) last.failure = "every server is remembered as down";
     return last;
 }
 

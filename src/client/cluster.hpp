@@ -19,6 +19,7 @@ struct AskPolicy {
     std::chrono::milliseconds down_node_time{30'000};
     bool log_enabled = false;
     NodeHealth::Clock::time_point now = NodeHealth::Clock::now();  // when the asking starts
+    std::string ca_file{};  // PEM CA certificates https servers are verified against, besides the system's
 };
 
 enum class ReplyKind {
@@ -33,7 +34,7 @@ struct VerifyReply {
     long http_status = 0;
     std::string body;     // the server's answer as sent
     VerifyAnswer answer;  // parsed, unless kind == no_answer
-    std::string failure;  // why there is no answer
+    std::string failure;  // why there is no answer: "<node>: <reason>" for each node asked, "; " between
 };
 
 // The order to ask `nodes` about `name` in (indices into `nodes`), case of the
