@@ -16,16 +16,19 @@ class Target:
         self.name, self.server, self.url = name, server, url
 
 
-def alternate(targets, rounds, duration, connections, wrk_cpu=None, label="", warmup=1):
+def alternate(targets, rounds, duration, connections, wrk_cpu=None, label="", warmup=1, run=None):
     """`rounds` wrk runs per target, the order reversed every other round so
-    neither server always runs first. Returns {target name: [Sample, ...]}."""
+    neither server always runs first. Returns {target name: [Sample, ...]}.
+    `run(target, seconds)` -> Sample measures another load generator instead."""
+    if run is None:
+        run = lambda t, seconds: measure(t.server, t.url, connections, seconds, wrk_cpu)  # noqa: E731
     for t in targets:  # warm-up, not recorded: page cache, fd caches, TCP
         if warmup:
-            measure(t.server, t.url, connections, warmup, wrk_cpu)
+            run(t, warmup)
     samples = {t.name: [] for t in targets}
     for r in range(rounds):
         for t in (targets if r % 2 == 0 else list(reversed(targets))):
-            s = measure(t.server, t.url, connections, duration, wrk_cpu)
+            s = run(t, duration)
             samples[t.name].append(s)
             print(f"  {label:>8} round {r + 1}/{rounds} {t.name:<12} "
                   f"{s.requests_per_second:>10.0f} req/s  {report.human_bytes(s.bytes_per_second):>11}/s  "

@@ -1,4 +1,4 @@
-"""One measured wrk run against one server: throughput and the server's CPU."""
+"""One measured load run against one server: throughput and the server's CPU."""
 
 from dataclasses import dataclass
 
@@ -17,8 +17,15 @@ class Sample:
 
 def measure(server, url, connections, duration, wrk_cpu=None):
     """Load `url` with wrk; the server's CPU time is read before and after."""
+    return measure_with(server, lambda: run_wrk(url, connections=connections, duration=duration, cpu=wrk_cpu))
+
+
+def measure_with(server, load):
+    """Run `load()` (any load generator's run, returning requests, bytes_read,
+    requests_per_second, bytes_per_second and errors); the server's CPU time
+    is read before and after."""
     before = server.cpu_seconds()
-    result = run_wrk(url, connections=connections, duration=duration, cpu=wrk_cpu)
+    result = load()
     after = server.cpu_seconds()
     cpu = after - before
     cpu_per_request = cpu / result.requests * 1e6 if result.requests else float("nan")
