@@ -19,6 +19,7 @@
 #include "app/byte_size.hpp"
 #include "http/response.hpp"
 #include "signing/signed_link.hpp"
+#include "server/tls_context.hpp"
 #include "store/layout.hpp"
 
 namespace cache_tier::app {
@@ -97,6 +98,22 @@ using Setter = std::function<void(const json&, const std::string& where, Config&
 const std::map<std::string, Setter>& setters() {
     static const std::map<std::string, Setter> table = {
         {"listen", [](auto& v, auto& w, Config& c, auto&) { parse_listen(text(v, w), c, w); }},
+        {"tls_listen", [](auto& v, auto& w, Config& c, auto&) {
+             c.server.tls_listen.clear();
+             if (v.is_string()) return add_tls_listen(v.template get<std::string>(), c, w);
+             if (!v.is_array()) fail(w, "expected \"HOST:PORT\" or a list of them, got " + shown(v));
+             for (const auto& one : v) add_tls_listen(text(one, w), c, w);
+         }},
+        {"tls_certificate", [](auto& v, auto& w, Config& c, const fs::path& base) {
+             c.server.tls_certificate = (base / text(v, w)).lexically_normal().string();
+         }},
+        {"tls_certificate_key", [](auto& v, auto& w, Config& c, const fs::path& base) {
+             c.server.tls_certificate_key = (base / text(v, w)).lexically_normal().string();
+         }},
+        {"http_redirect_to_https", [](auto& v, auto& w, Config& c, auto&) { c.http_redirect_to_https = boolean(v, w); }},
+        {"acme_challenge_dir", [](auto& v, auto& w, Config& c, const fs::path& base) {
+             c.routes.acme_challenge_dir = (base / text(v, w)).lexically_normal().string();
+         }},
         {"threads", [](auto& v, auto& w, Config& c, auto&) { c.server.threads = static_cast<unsigned>(whole_number(v, w, 0, 1024)); }},
         {"max_connections", [](auto& v, auto& w, Config& c, auto&) { c.server.max_connections = whole_number(v, w, 1, 10000000); }},
         {"max_header_bytes", [](auto& v, auto& w, Config& c, auto&) { c.server.max_header_bytes = byte_size(v, w, 1024, 1 << 20); }},
@@ -163,6 +180,33 @@ const std::map<std::string, Setter>& setters() {
     return table;
 }
 
+// HTTPS: the listeners, the pair they serve (loaded once here, so a bad one
+// is a configuration error at start), the redirect and the ACME folder.
+void validate_tls(Config& cfg) {
+    const auto& s = cfg.server;
+    if (s.tls_listen.empty()) {
+        if (!s.tls_certificate.empty() || !s.tls_certificate_key.empty())
+            fail("tls_certificate", "set, but no tls_listen to serve it on");
+        if (cfg.http_redirect_to_https) fail("http_redirect_to_https", "set, but there is no tls_listen to redirect to");
+    } else {
+        if (s.tls_certificate.empty())
+            fail("tls_listen", "set, but tls_certificate is not (the certificate in PEM, followed by its chain)");
+        if (s.tls_certificate_key.empty()) fail("tls_listen", "set, but tls_certificate_key is not (its private key in PEM)");
+        auto context = server::TlsContext::load({s.tls_certificate, s.tls_certificate_key});
+        if (!context) throw ConfigError(context.error().message);
+    }
+    cfg.routes.https_redirect_port = 0;
+    if (cfg.http_redirect_to_https) {
+        cfg.routes.https_redirect_port = s.tls_listen.front().port;
+        if (cfg.routes.https_redirect_port == 0)
+            fail("http_redirect_to_https", "the first tls_listen needs a port number to redirect to, not 0");
+    }
+    const std::string& acme = cfg.routes.acme_challenge_dir;
+    std::error_code ec;
+    if (!acme.empty() && !fs::is_directory(acme, ec))
+        fail("acme_challenge_dir " + acme, fs::exists(acme, ec) ? "is not a directory" : "does not exist");
+}
+
 }  // namespace
 
 void parse_listen(const std::string& value, Config& cfg, const std::string& where) {
@@ -183,6 +227,12 @@ void parse_listen(const std::string& value, server::ServerOptions& server, const
         fail(where, "bad host '" + host + "'");
     server.host = host;
     server.port = static_cast<std::uint16_t>(std::stoul(port));
+}
+
+void add_tls_listen(const std::string& value, Config& cfg, const std::string& where) {
+    server::ServerOptions parsed;
+    parse_listen(value, parsed, where);
+    cfg.server.tls_listen.push_back({parsed.host, parsed.port});
 }
 
 std::uint64_t parse_size(const std::string& text, const std::string& where) {
@@ -294,6 +344,7 @@ void validate_config(Config& cfg) {
         cfg.routes.url_signing_secret = std::move(*secret);
     }
     if (cfg.fill.max_queued == 0) fail("max_queued_fills", "must be at least 1");
+    validate_tls(cfg);
     if (!(cfg.routes.origin_price_per_gb >= 0 && cfg.routes.origin_price_per_gb <= kMaxPricePerGb))
         fail("origin_price_per_gb", "must be a price per GB from 0 to 1000, got " + std::to_string(cfg.routes.origin_price_per_gb));
 }

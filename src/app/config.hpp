@@ -30,6 +30,9 @@ struct Config {
     // Read by validate_config into routes.url_signing_secret; "" => links are not signed.
     std::filesystem::path url_signing_secret_file;
     routes::AdminOptions admin;      // admin API: token file, its own listener
+    // The plain listener answers with a 301 to HTTPS (the first tls_listen's
+    // port); validate_config sets routes.https_redirect_port from it.
+    bool http_redirect_to_https = false;
 };
 
 // Read a JSON config file into `cfg`. Accepts the original project's keys
@@ -47,6 +50,9 @@ void parse_listen(const std::string& text, server::ServerOptions& server, const 
 // Throws ConfigError for an unreadable file or an empty token; a file other
 // users may read, or a short token, is logged as a warning when `warn`.
 std::string load_admin_token(const Config& cfg, bool warn = true);
+
+// One more HTTPS listener, "HOST:PORT" as parse_listen takes it; throws ConfigError.
+void add_tls_listen(const std::string& text, Config& cfg, const std::string& where);
 
 // A size ("10M"; see byte_size.hpp) and min_free ("5%" too); throw ConfigError.
 std::uint64_t parse_size(const std::string& text, const std::string& where);

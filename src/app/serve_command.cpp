@@ -26,12 +26,13 @@ namespace {
 struct ServeFlags {
     std::optional<std::string> config, listen, cache_dir, origin, access_log, cache_control, static_prefix,
         public_base_url, log_level, url_signing_secret_file, max_file_size, max_cache_size, min_free,
-        admin_token_file, admin_listen;
+        admin_token_file, admin_listen, tls_certificate, tls_certificate_key, acme_challenge_dir;
+    std::optional<std::vector<std::string>> tls_listen;
     std::optional<std::int64_t> url_signing_ttl;
     std::optional<unsigned> threads, fill_workers;
     std::optional<std::size_t> max_connections, max_queued_fills;
     std::optional<std::uint64_t> negative_cache_time, revalidate_after;
-    std::optional<bool> stream_misses;
+    std::optional<bool> stream_misses, http_redirect_to_https;
     std::optional<double> stream_start_wait, origin_price_per_gb;
 };
 
@@ -58,6 +59,14 @@ void apply_flags(const ServeFlags& f, Config& cfg) {
     if (f.origin_price_per_gb) cfg.routes.origin_price_per_gb = *f.origin_price_per_gb;
     if (f.admin_token_file) cfg.admin.token_file = *f.admin_token_file;
     if (f.admin_listen) cfg.admin.listen = *f.admin_listen;
+    if (f.tls_listen) {
+        cfg.server.tls_listen.clear();
+        for (const auto& one : *f.tls_listen) add_tls_listen(one, cfg, "--tls-listen");
+    }
+    if (f.tls_certificate) cfg.server.tls_certificate = *f.tls_certificate;
+    if (f.tls_certificate_key) cfg.server.tls_certificate_key = *f.tls_certificate_key;
+    if (f.http_redirect_to_https) cfg.http_redirect_to_https = *f.http_redirect_to_https;
+    if (f.acme_challenge_dir) cfg.routes.acme_challenge_dir = *f.acme_challenge_dir;
     if (f.stream_start_wait)
         cfg.routes.stream_start_wait = std::chrono::milliseconds(static_cast<long long>(*f.stream_start_wait * 1000 + 0.5));
 }
@@ -67,6 +76,7 @@ server::ServerOptions admin_server_options(const Config& cfg) {
     server::ServerOptions admin = cfg.server;
     parse_listen(cfg.admin.listen, admin, "admin_listen");
     admin.threads = 1;
+    admin.tls_listen.clear();  // the admin listener is plain HTTP, for the operator's own network
     return admin;
 }
 
@@ -200,6 +210,17 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                     "File holding the admin API's bearer token (or env CACHE_TIER_ADMIN_TOKEN; default: admin API off)");
     cmd->add_option("--admin-listen", flags->admin_listen,
                     "HOST:PORT of a listener for the admin API alone (default: under /admin/ on --listen)");
+    cmd->add_option("--tls-listen", flags->tls_listen,
+                    "HOST:PORT of an HTTPS listener; repeat for more (default: none)");
+    cmd->add_option("--tls-certificate", flags->tls_certificate,
+                    "PEM file of the HTTPS certificate, followed by its chain (SIGHUP reloads it)");
+    cmd->add_option("--tls-certificate-key", flags->tls_certificate_key, "PEM file of the certificate's private key");
+    cmd->add_option("--http-redirect-to-https", flags->http_redirect_to_https,
+                    fmt::format("Answer plain HTTP with a 301 to the same URL over HTTPS (default {})",
+                                defaults.http_redirect_to_https))
+        ->expected(1);
+    cmd->add_option("--acme-challenge-dir", flags->acme_challenge_dir,
+                    "Folder /.well-known/acme-challenge/ is served from, for certbot --webroot (default: none)");
     cmd->add_option("--max-connections", flags->max_connections, fmt::format("Open client connections (default {})", defaults.server.max_connections));
     cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error or off (default info)")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));

@@ -21,6 +21,8 @@ struct Request {
     // The handler deferred its answer once (Response::defer) and is called
     // again: this time it must answer.
     bool retried = false;
+    // It came over TLS (an HTTPS listener).
+    bool secure = false;
 
     std::string_view host;
     std::string_view range;

@@ -1,6 +1,9 @@
 #include "metrics/catalog.hpp"
 
 #include <array>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "metrics/exposition.hpp"
 #include "metrics/registry.hpp"
@@ -36,6 +39,9 @@ struct Catalog {
     Counter origin_bytes;
     // Origin fetches: from 50 ms (a small file nearby) to 5 minutes (a large video).
     Histogram origin_seconds{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}};
+    // Set once at start, read by each scrape.
+    std::mutex tls_mutex;
+    std::map<std::string, bool> tls_listeners;
 };
 
 Catalog& catalog() {
@@ -68,6 +74,12 @@ void record_response(Route route, int status, CacheResult result, std::uint64_t 
 void connection_opened() { catalog().connections_opened.add(); }
 void connection_closed() { catalog().connections_closed.add(); }
 void connection_rejected() { catalog().connections_rejected.add(); }
+void tls_listener(const std::string& listen, bool kernel_tls) {
+    Catalog& c = catalog();
+    std::lock_guard lock(c.tls_mutex);
+    c.tls_listeners[listen] = kernel_tls;
+}
+
 void fill_started() { catalog().fills_started.add(); }
 void fill_succeeded() { catalog().fills_succeeded.add(); }
 void fill_failed(FillFailure reason) { catalog().fills_failed.add(static_cast<std::size_t>(reason)); }
@@ -163,6 +175,14 @@ void write_exposition(std::string& out) {
     x.sample("cache_tier_connections_rejected_total", {}, c.connections_rejected.value());
     x.family("cache_tier_open_connections", "gauge", "Client connections open now");
     x.sample("cache_tier_open_connections", {}, s.open_connections);
+
+    std::lock_guard lock(c.tls_mutex);
+    if (c.tls_listeners.empty()) return;
+    x.family("cache_tier_tls_listener_info", "gauge",
+             "1 per HTTPS listener; ktls=\"1\" when it sends files through kernel TLS (SSL_sendfile), "
+             "\"0\" when through SSL_write from a buffer");
+    for (const auto& [listen, ktls] : c.tls_listeners)
+        x.sample("cache_tier_tls_listener_info", {{"listen", listen}, {"ktls", ktls ? "1" : "0"}}, std::uint64_t{1});
 }
 
 }  // namespace cache_tier::metrics

@@ -46,6 +46,10 @@ void connection_opened();
 void connection_closed();
 void connection_rejected();  // past max_connections: the canned 503
 
+// An HTTPS listener (`listen`: "host:port") and whether it sends files
+// through kernel TLS: the cache_tier_tls_listener_info gauge.
+void tls_listener(const std::string& listen, bool kernel_tls);
+
 void fill_started();
 void fill_succeeded();
 void fill_failed(FillFailure reason);

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "routes/health.hpp"
+#include "routes/https_redirect.hpp"
 #include "routes/admin.hpp"
 #include "routes/routes.hpp"
 #include "store/file_cache.hpp"
@@ -63,6 +64,11 @@ public:
     void handle(const http::Request& req, http::Response& out) override {
         const auto path = path_of(req.path());
         if (!path) return http::error_response(out, 400, "bad request target");
+        if (!options_.acme_challenge_dir.empty() && path->starts_with(kAcmeChallengePrefix))
+            return handle_acme_challenge(req, path->substr(kAcmeChallengePrefix.size()), out,
+                                         options_.acme_challenge_dir);
+        if (options_.https_redirect_port != 0 && !req.secure)
+            return handle_https_redirect(req, *path, out, options_.https_redirect_port);
         if (admin_ && path->starts_with(kAdminPrefix)) return handle_admin(req, *path, out, *admin_);
         const Match m = match(*path, options_);
         out.route = m.route;

@@ -40,6 +40,12 @@ struct RouteOptions {
     double origin_price_per_gb = 0.09;
     // /readyz fails while the origin's last contact within this window got no answer at all.
     std::chrono::seconds origin_unreachable_window{60};
+    // Not 0: a request that did not come over TLS is answered with a 301 to
+    // the same URL over HTTPS on this port (http_redirect_to_https).
+    std::uint16_t https_redirect_port = 0;
+    // Not empty: /.well-known/acme-challenge/<token> is served from this folder
+    // (on every listener, redirecting or not), for certbot's webroot mode.
+    std::string acme_challenge_dir;
 };
 
 class Readiness;

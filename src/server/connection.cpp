@@ -80,7 +80,10 @@ void Connection::start() {
             peer_ = "-";
         }
     }
-    deadline_ = worker_.clock().now() + worker_.options().keepalive_timeout;
+    // A TLS handshake is bounded like a request header: a client that
+    // connects and sends nothing, or stalls halfway, goes like a slowloris.
+    const ServerOptions& opts = worker_.options();
+    deadline_ = worker_.clock().now() + (transport_->secure() ? opts.header_timeout : opts.keepalive_timeout);
     if (Status added = worker_.readiness().add(fd_.get(), this); !added) {
         spdlog::error("connection: {}", added.error().message);
         return close();
@@ -304,6 +307,7 @@ void Connection::read_body() {
 bool Connection::handle_request() {
     http::Request& req = ex_->parser->request();
     req.keep_alive = ex_->parser->keep_alive();
+    req.secure = transport_->secure();
     req.has_body = !ex_->parser->is_done() && !ex_->body_taken;
     ex_->response.reset();
     try {
@@ -475,6 +479,9 @@ void Connection::wait_to_send() {
 void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
     readable_ = true;
+    // A header held back to share the file's first record goes now (TLS), so
+    // the client sees the answer begin while the file fills.
+    transport_->flush();
     worker_.park(shared_from_this());
     const std::uint64_t at = ex_->response.file_offset + ex_->body_sent;
     ex_->response.file->growing->wait_beyond(at, [weak = weak_from_this(), poster = worker_.poster()] {

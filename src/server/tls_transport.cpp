@@ -159,10 +159,15 @@ IoResult TlsTransport::send_file_ktls(int file_fd, std::uint64_t offset, std::si
 bool TlsTransport::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
 
 void TlsTransport::shutdown_send() {
-    if (held_ > 0 && filled_ == held_) (void)flush_held();
+    flush();
     // close_notify (RFC 8446 §6.1), best effort: the socket may be full.
     if (!failed_ && SSL_is_init_finished(ssl_) && SSL_shutdown(ssl_) < 0) ERR_clear_error();
     ::shutdown(fd_, SHUT_WR);
+}
+
+void TlsTransport::flush() {
+    // What the socket does not take now goes out with the next call.
+    if (held_ > 0 && filled_ == held_) (void)flush_held();
 }
 
 void TlsTransport::idle() {

@@ -27,6 +27,8 @@ public:
     bool has_buffered_input() const override;
     void shutdown_send() override;
     void idle() override;
+    void flush() override;
+    bool secure() const override { return true; }
     std::string protocol() const override;
 
     // The largest TLS record's payload (RFC 8446 §5.1): the unit files go out in.

@@ -47,6 +47,11 @@ public:
     virtual void shutdown_send() = 0;
     // Between requests: let go of what an idle connection does not need.
     virtual void idle() {}
+    // Send now, as far as the socket takes it, what write() held back to go
+    // with the file's first bytes (`more`): the file has none ready yet.
+    virtual void flush() {}
+    // TLS: requests came over HTTPS, and the connection begins with a handshake.
+    virtual bool secure() const { return false; }
     // For the access log and metrics: "" for plain, else e.g. "TLSv1.3".
     virtual std::string protocol() const { return {}; }
 };

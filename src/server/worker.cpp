@@ -13,6 +13,8 @@
 #include "http/status.hpp"
 #include "metrics/catalog.hpp"
 #include "server/connection.hpp"
+#include "server/tls_context.hpp"
+#include "server/tls_transport.hpp"
 
 namespace cache_tier::server {
 
@@ -20,23 +22,28 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Worker::Worker(SharedState& shared, http::HandlerFactory& handlers)
-    : shared_(shared), acceptor_(io_), ticker_(io_), accept_retry_(io_), handler_(handlers()) {
+    : shared_(shared), ticker_(io_), handler_(handlers()) {
     readiness_.start();
 }
 
-Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd) : Worker(shared, handlers) {
-    boost::system::error_code ec;
-    // Every worker accepts on its own duplicate of one listening socket: the
-    // port is bound once, so a second server on the same port fails cleanly.
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    UniqueFd fd(::dup(listen_fd));
-    if (!fd) throw std::runtime_error(std::string("listening socket: ") + std::strerror(errno));
-    acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd.get(), ec);
-    if (ec) throw std::runtime_error("listening socket: " + ec.message());
-    fd.release();  // the acceptor owns it now
-    acceptor_.non_blocking(true, ec);
+Worker::Worker(SharedState& shared, http::HandlerFactory& handlers, const std::vector<Listener>& listeners)
+    : Worker(shared, handlers) {
+    for (const Listener& listener : listeners) {
+        boost::system::error_code ec;
+        // Every worker accepts on its own duplicate of each listening socket:
+        // a port is bound once, so a second server on it fails cleanly.
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        ::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        UniqueFd fd(::dup(listener.fd));
+        if (!fd) throw std::runtime_error(std::string("listening socket: ") + std::strerror(errno));
+        auto& on = *acceptors_.emplace_back(std::make_unique<Acceptor>(io_));
+        on.tls = listener.tls;
+        on.socket.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd.get(), ec);
+        if (ec) throw std::runtime_error("listening socket: " + ec.message());
+        fd.release();  // the acceptor owns it now
+        on.socket.non_blocking(true, ec);
+    }
 }
 
 Worker::~Worker() { poster_->close(); }
@@ -52,7 +59,7 @@ void LoopPoster::close() {
 }
 
 void Worker::run() {
-    if (acceptor_.is_open()) accept();
+    for (auto& on : acceptors_) accept(*on);
     tick();
     for (;;) {
         try {
@@ -65,8 +72,8 @@ void Worker::run() {
     }
 }
 
-void Worker::accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+void Worker::accept(Acceptor& on) {
+    on.socket.async_accept([this, &on](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || stopping_) return;
         if (ec) {
             // Out of descriptors or memory: wait a little instead of spinning,
@@ -78,23 +85,33 @@ void Worker::accept() {
                 accept_failures_ = 0;
                 next_accept_warning_ = now + std::chrono::minutes(1);
             }
-            accept_retry_.expires_after(std::chrono::milliseconds(100));
-            accept_retry_.async_wait([this](const boost::system::error_code& e) {
-                if (!e) accept();
+            on.retry.expires_after(std::chrono::milliseconds(100));
+            on.retry.async_wait([this, &on](const boost::system::error_code& e) {
+                if (!e) accept(on);
             });
             return;
         }
         if (shared_.connections.load(std::memory_order_relaxed) >= shared_.options.max_connections)
-            reject(socket);
+            reject(socket, on.tls != nullptr);
         else
-            serve(std::move(socket));
-        accept();
+            serve(std::move(socket), on.tls);
+        accept(on);
     });
 }
 
-void Worker::serve(tcp::socket socket) {
+void Worker::serve(tcp::socket socket, TlsContext* tls) {
     const int fd = socket.native_handle();
-    std::make_shared<Connection>(*this, std::move(socket), std::make_unique<PlainTransport>(fd))->start();
+    std::unique_ptr<Transport> transport;
+    if (!tls) {
+        transport = std::make_unique<PlainTransport>(fd);
+    } else if (SSL* ssl = tls->new_ssl()) {
+        transport = std::make_unique<TlsTransport>(fd, ssl);
+    } else {
+        boost::system::error_code ec;
+        socket.close(ec);  // out of memory: as a failed accept would
+        return;
+    }
+    std::make_shared<Connection>(*this, std::move(socket), std::move(transport))->start();
 }
 
 namespace {
@@ -130,7 +147,7 @@ std::unique_ptr<Exchange> Worker::take_exchange() {
 
 void Worker::give_exchange(std::unique_ptr<Exchange> exchange) { keep_spare(spare_exchanges_, std::move(exchange)); }
 
-void Worker::reject(tcp::socket& socket) {
+void Worker::reject(tcp::socket& socket, bool tls) {
     // Past max_connections: one canned answer, sent without waiting, then the connection goes.
     static const std::string busy = [] {
         std::string response;
@@ -138,7 +155,8 @@ void Worker::reject(tcp::socket& socket) {
         response += "Content-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n";
         return response;
     }();
-    ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    // Over TLS the answer would need a handshake first: the connection just closes.
+    if (!tls) ::send(socket.native_handle(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     metrics::connection_rejected();
     boost::system::error_code ec;
     socket.close(ec);
@@ -171,8 +189,10 @@ void Worker::begin_shutdown() {
     stopping_ = true;
     force_close_at_ = clock_.now() + shared_.options.shutdown_timeout;
     boost::system::error_code ec;
-    acceptor_.close(ec);
-    accept_retry_.cancel();
+    for (auto& on : acceptors_) {
+        on->socket.close(ec);
+        on->retry.cancel();
+    }
     for (Connection* c = head_; c;) {
         Connection* next = c->next;
         c->close_when_idle();

@@ -24,6 +24,13 @@
 namespace cache_tier::server {
 
 class Connection;
+class TlsContext;
+
+// A listening socket and what its connections speak.
+struct Listener {
+    int fd = -1;
+    TlsContext* tls = nullptr;  // null: plain HTTP; else HTTPS with this context
+};
 
 // Lets other threads (a fill's writer waking the connections that stream its
 // file) run work on a worker's loop for as long as the worker lives; once it
@@ -48,8 +55,8 @@ struct SharedState {
 
 class Worker {
 public:
-    // Accepts on its own duplicate of `listen_fd`.
-    Worker(SharedState& shared, http::HandlerFactory& handlers, int listen_fd);
+    // Accepts on its own duplicate of every listening socket.
+    Worker(SharedState& shared, http::HandlerFactory& handlers, const std::vector<Listener>& listeners);
     // Without a listening socket: connections come only through serve(). Tests
     // build one and drive its io() on their own thread.
     Worker(SharedState& shared, http::HandlerFactory& handlers);
@@ -57,8 +64,9 @@ public:
 
     void run();             // on the worker's own thread
     void begin_shutdown();  // post()ed from the signal thread
-    // Serve a connected socket on this worker's loop (what accept does with each one).
-    void serve(boost::asio::ip::tcp::socket socket);
+    // Serve a connected socket on this worker's loop (what accept does with
+    // each one); over TLS with `tls`.
+    void serve(boost::asio::ip::tcp::socket socket, TlsContext* tls = nullptr);
 
     boost::asio::io_context& io() { return io_; }
     const std::shared_ptr<LoopPoster>& poster() const { return poster_; }
@@ -89,17 +97,22 @@ public:
     void give_exchange(std::unique_ptr<Exchange> exchange);
 
 private:
-    void accept();
+    struct Acceptor {
+        explicit Acceptor(boost::asio::io_context& io) : socket(io), retry(io) {}
+        boost::asio::ip::tcp::acceptor socket;
+        boost::asio::steady_timer retry;
+        TlsContext* tls = nullptr;
+    };
+    void accept(Acceptor& on);
     void tick();
-    void reject(boost::asio::ip::tcp::socket& socket);
+    void reject(boost::asio::ip::tcp::socket& socket, bool tls);
 
     SharedState& shared_;
     boost::asio::io_context io_{1};
     std::shared_ptr<LoopPoster> poster_ = std::make_shared<LoopPoster>(io_);
     Readiness readiness_{io_};
-    boost::asio::ip::tcp::acceptor acceptor_;
+    std::vector<std::unique_ptr<Acceptor>> acceptors_;
     boost::asio::steady_timer ticker_;
-    boost::asio::steady_timer accept_retry_;
     CoarseClock clock_;
     std::unique_ptr<http::Handler> handler_;
     Connection* head_ = nullptr;  // intrusive list of live connections
