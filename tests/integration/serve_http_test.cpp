@@ -328,12 +328,17 @@ TEST_F(ServeHttp, ConnectionsBeyondTheLimitAreNotServedUntilOthersClose) {
         ASSERT_TRUE(held.back()->send(make_request("GET", static_url("a.txt"))));
         ASSERT_TRUE(held.back()->read_response()) << "connection " << i << " within the limit was not served";
     }
-    {
-        Connection extra(port());
-        extra.send(make_request("GET", static_url("a.txt")));
-        auto r = extra.read_response(false, 1500ms);
-        EXPECT_FALSE(r && r->status == 200) << "a 9th connection was served with max_connections 8";
-    }
+    const auto ninth_served = [&] {
+        try {
+            Connection extra(port());
+            extra.send(make_request("GET", static_url("a.txt")));
+            auto r = extra.read_response(false, 1500ms);
+            return r && r->status == 200;
+        } catch (const std::runtime_error&) {
+            return false;  // over TLS: closed before its handshake
+        }
+    };
+    EXPECT_FALSE(ninth_served()) << "a 9th connection was served with max_connections 8";
     held.clear();
     EXPECT_TRUE(eventually([&] { return server_answers(server_->process(), port()); }, 3s))
         << "no new connection served after the held ones closed";
@@ -423,7 +428,7 @@ TEST_F(ServeHttp, ClientsAbandoningLargeResponsesLeakNoConnection) {
     for (int i = 0; i < 5; ++i) {
         Connection c(port());
         ASSERT_TRUE(c.send(make_request("GET", static_url("big.bin"))));
-        recv_bytes(c.fd(), 100000, nullptr, 2s);
+        recv_bytes(c, 100000, nullptr, 2s);
         if (i % 2)
             close_with_reset(c.fd());
     }

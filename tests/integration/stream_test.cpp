@@ -132,10 +132,10 @@ TEST_F(Streaming, AnOriginFailingMidBodyEndsEveryStreamShortAndCachesNothing) {
     ct_test::Connection c(server.port());
     ASSERT_TRUE(c.send(ct_test::make_request("GET", "/static/files_cache/show/big.mp3")));
     std::string received;
-    ASSERT_TRUE(ct_test::recv_until(c.fd(), "\r\n\r\n", received, 10s));
+    ASSERT_TRUE(ct_test::recv_until(c, "\r\n\r\n", received, 10s));
     EXPECT_NE(received.find("Content-Length: " + std::to_string(body.size())), std::string::npos) << received;
     // The connection ends before the promised length: no client takes a short file for the whole one.
-    const std::size_t body_bytes = ct_test::recv_bytes(c.fd(), body.size(), nullptr, 20s);
+    const std::size_t body_bytes = ct_test::recv_bytes(c, body.size(), nullptr, 20s);
     EXPECT_LT(body_bytes + (received.size() - received.find("\r\n\r\n") - 4), body.size());
     EXPECT_TRUE(c.wait_closed(5s));
     ASSERT_TRUE(eventually_state(server.port(), "Show/Big.mp3", "failed")) << server_log(server);
@@ -152,7 +152,7 @@ TEST_F(Streaming, KilledWhileStreamingLeavesNoPartialFile) {
         ct_test::Connection c(server.port());
         ASSERT_TRUE(c.send(ct_test::make_request("GET", "/static/files_cache/show/big.mp3")));
         std::string head;
-        ASSERT_TRUE(ct_test::recv_until(c.fd(), "\r\n\r\n", head, 10s));
+        ASSERT_TRUE(ct_test::recv_until(c, "\r\n\r\n", head, 10s));
         server.process().kill9();
     }
     EXPECT_FALSE(fs::exists(cache / "show/big.mp3"));
@@ -176,7 +176,7 @@ TEST_F(Streaming, APurgeMidStreamCutsTheStreamAndTheNextVerifyFillsTheNewVersion
     ct_test::Connection c(server.port());
     ASSERT_TRUE(c.send(ct_test::make_request("GET", "/static/files_cache/show/big.mp3")));
     std::string received;
-    ASSERT_TRUE(ct_test::recv_until(c.fd(), "\r\n\r\n", received, 10s));
+    ASSERT_TRUE(ct_test::recv_until(c, "\r\n\r\n", received, 10s));
     const std::size_t head = received.find("\r\n\r\n") + 4;
 
     // The operator purges it mid-fill; the origin has a new version (renamed
@@ -195,7 +195,7 @@ TEST_F(Streaming, APurgeMidStreamCutsTheStreamAndTheNextVerifyFillsTheNewVersion
     EXPECT_NE(verify(server.port(), "Show/Big.mp3")["available"], true);
 
     // The reader gets old bytes only, and fewer than its Content-Length.
-    ct_test::recv_bytes(c.fd(), body.size(), &received, 20s);
+    ct_test::recv_bytes(c, body.size(), &received, 20s);
     EXPECT_TRUE(c.wait_closed(10s));
     const std::string got = received.substr(head);
     EXPECT_LT(got.size(), body.size());

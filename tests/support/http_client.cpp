@@ -5,15 +5,32 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <stdexcept>
+
+#include "support/tls.hpp"
 
 namespace ct_test {
 
 namespace {
+SSL_CTX* client_context() {
+    static SSL_CTX* ctx = [] {
+        // OpenSSL writes with write(2): a server that closed first must not kill the test.
+        std::signal(SIGPIPE, SIG_IGN);
+        SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+        SSL_CTX_set_alpn_protos(c, reinterpret_cast<const unsigned char*>("\x08http/1.1"), 9);
+        return c;
+    }();
+    return ctx;
+}
+
 bool iequals(const std::string& a, const std::string& b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -44,16 +61,51 @@ Connection::Connection(int port, const std::string& host) {
     }
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!is_tls_port(port)) return;
+    // Blocking TLS calls, bounded: a record that never completes ends the read.
+    timeval limit{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    SSL* ssl = SSL_new(client_context());
+    SSL_set_fd(ssl, fd_);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+    ssl_ = ssl;
+    if (SSL_connect(ssl) != 1) {
+        ERR_clear_error();
+        SSL_free(ssl);
+        ::close(fd_);
+        fd_ = -1;
+        ssl_ = nullptr;
+        throw std::runtime_error("TLS handshake with port " + std::to_string(port) + " failed");
+    }
 }
 
 Connection::~Connection() {
+    if (ssl_) SSL_free(static_cast<SSL*>(ssl_));
     if (fd_ >= 0) ::close(fd_);
+}
+
+long Connection::receive(char* buf, std::size_t len) {
+    if (!ssl_) return ::recv(fd_, buf, len, 0);
+    std::size_t n = 0;
+    if (SSL_read_ex(static_cast<SSL*>(ssl_), buf, len, &n) == 1) return static_cast<long>(n);
+    ERR_clear_error();
+    return -1;
 }
 
 bool Connection::send(const std::string& bytes) {
     size_t off = 0;
     while (off < bytes.size()) {
-        ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        ssize_t n;
+        if (ssl_) {
+            std::size_t written = 0;
+            n = SSL_write_ex(static_cast<SSL*>(ssl_), bytes.data() + off, bytes.size() - off, &written) == 1
+                    ? static_cast<ssize_t>(written)
+                    : -1;
+            if (n < 0) ERR_clear_error();
+        } else {
+            n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        }
         if (n <= 0) return false;
         off += static_cast<size_t>(n);
     }
@@ -64,9 +116,10 @@ bool Connection::fill(std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    const bool held = ssl_ && SSL_pending(static_cast<SSL*>(ssl_)) > 0;  // decrypted, not read yet
+    if (!held && ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
     char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    long n = receive(buf, sizeof buf);
     if (n <= 0) return false;
     buffer_.append(buf, static_cast<size_t>(n));
     return true;
@@ -118,14 +171,24 @@ std::optional<HttpResponse> Connection::read_response(bool head, std::chrono::mi
     return r;
 }
 
+long Connection::recv_some(char* buf, std::size_t size, std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    const bool held = ssl_ && SSL_pending(static_cast<SSL*>(ssl_)) > 0;
+    if (!held && (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)) return -1;
+    long n = receive(buf, size);
+    return n < 0 ? 0 : n;
+}
+
 bool Connection::wait_closed(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) return false;
+        const bool held = ssl_ && SSL_pending(static_cast<SSL*>(ssl_)) > 0;
+        if (!held && ::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) return false;
         char buf[4096];
-        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        long n = receive(buf, sizeof buf);
         if (n <= 0) return true;
         buffer_.append(buf, static_cast<size_t>(n));
     }

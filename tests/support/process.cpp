@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/tls.hpp"
+
 extern char** environ;
 
 namespace ct_test {
@@ -193,18 +195,37 @@ CacheTierServer::CacheTierServer(const fs::path& cache_dir, std::vector<std::str
                                  std::map<std::string, std::string> env, std::vector<std::string> wrapper) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = free_port();
+        const int tls_port = tls_mode() ? free_port() : 0;
         std::vector<std::string> argv = wrapper;
         for (std::string arg : {std::string(CACHE_TIER_BINARY), std::string("serve"), std::string("--listen"),
                                 "127.0.0.1:" + std::to_string(port_), std::string("--cache-dir"), cache_dir.string()})
             argv.push_back(std::move(arg));
+        if (tls_port) {
+            const TestCertificate& cert = shared_certificate();
+            for (std::string arg : {std::string("--tls-listen"), "127.0.0.1:" + std::to_string(tls_port),
+                                    std::string("--tls-certificate"), cert.certificate.string(),
+                                    std::string("--tls-certificate-key"), cert.key.string()})
+                argv.push_back(std::move(arg));
+        }
         argv.insert(argv.end(), extra.begin(), extra.end());
         proc_ = std::make_unique<Process>(argv, logs_.path(), env);
         // Ready when it says it listens on that port: a bare connect could reach
         // another test's server that took the same free port a moment earlier.
         const std::string ready = "listening on 127.0.0.1:" + std::to_string(port_) + ",";
+        const std::string tls_ready = "HTTPS on 127.0.0.1:" + std::to_string(tls_port) + ":";
         auto deadline = std::chrono::steady_clock::now() + 10s;
         while (proc_->running() && std::chrono::steady_clock::now() < deadline) {
-            if (proc_->stderr_text().find(ready) != std::string::npos && wait_for_port(port_, 5s)) return;
+            const std::string said = proc_->stderr_text();
+            if (said.find(ready) != std::string::npos && wait_for_port(port_, 5s) &&
+                (!tls_port || (said.find(tls_ready) != std::string::npos && wait_for_port(tls_port, 5s)))) {
+                plain_port_ = port_;
+                if (tls_port) {
+                    // The suite's requests go to the HTTPS listener, over TLS.
+                    port_ = tls_port;
+                    register_tls_port(port_);
+                }
+                return;
+            }
             std::this_thread::sleep_for(10ms);
         }
         proc_->kill9();
@@ -216,7 +237,9 @@ CacheTierServer::~CacheTierServer() {
     if (proc_) proc_->stop(SIGTERM, 5s);
 }
 
-std::string CacheTierServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string CacheTierServer::base_url() const {
+    return (is_tls_port(port_) ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+}
 
 Nginx::Nginx(const fs::path& root, const std::string& extra_server_conf, const std::string& extra_http_conf) {
     fs::create_directories(dir_.path() / "logs");

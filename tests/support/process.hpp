@@ -93,14 +93,17 @@ public:
     ~CacheTierServer();
     CacheTierServer(const CacheTierServer&) = delete;
     CacheTierServer& operator=(const CacheTierServer&) = delete;
+    // The port requests go to: the HTTPS listener in TLS mode (support/tls.hpp).
     int port() const { return port_; }
-    std::string base_url() const;  // "http://127.0.0.1:PORT"
+    int plain_port() const { return plain_port_; }  // the plain HTTP listener
+    std::string base_url() const;  // "http://127.0.0.1:PORT", or https:// in TLS mode
     Process& process() { return *proc_; }
     const fs::path& log_dir() const { return logs_.path(); }
 
 private:
     TempDir logs_;
     int port_;
+    int plain_port_ = 0;
     std::unique_ptr<Process> proc_;
 };
 

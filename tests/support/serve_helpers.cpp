@@ -45,7 +45,7 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
     auto deadline = std::chrono::steady_clock::now() + timeout;
     char buf[65536];
     for (;;) {
-        ssize_t n = recv_some(c.fd(), buf, sizeof buf, deadline);
+        long n = c.recv_some(buf, sizeof buf, deadline);
         if (n < 0) break;
         if (n == 0) {
             result.closed_by_server = true;
@@ -56,28 +56,59 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
     return result;
 }
 
-bool recv_until(int fd, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout) {
+namespace {
+
+// `read(buf, size, deadline)` as recv_some answers.
+template <typename Read>
+bool read_until(Read read, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     char buf[4096];
     while (into.find(delimiter) == std::string::npos) {
-        ssize_t n = recv_some(fd, buf, sizeof buf, deadline);
+        const long n = read(buf, sizeof buf, deadline);
         if (n <= 0) return false;
         into.append(buf, static_cast<std::size_t>(n));
     }
     return true;
 }
 
-std::size_t recv_bytes(int fd, std::size_t n, std::string* into, std::chrono::milliseconds timeout) {
+template <typename Read>
+std::size_t read_bytes(Read read, std::size_t n, std::string* into, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     static thread_local std::vector<char> buf(1 << 20);
     std::size_t got = 0;
     while (got < n) {
-        ssize_t r = recv_some(fd, buf.data(), std::min(buf.size(), n - got), deadline);
+        const long r = read(buf.data(), std::min(buf.size(), n - got), deadline);
         if (r <= 0) break;
         if (into) into->append(buf.data(), static_cast<std::size_t>(r));
         got += static_cast<std::size_t>(r);
     }
     return got;
+}
+
+auto socket_reader(int fd) {
+    return [fd](char* buf, std::size_t size, auto deadline) { return static_cast<long>(recv_some(fd, buf, size, deadline)); };
+}
+
+auto connection_reader(Connection& c) {
+    return [&c](char* buf, std::size_t size, auto deadline) { return c.recv_some(buf, size, deadline); };
+}
+
+}  // namespace
+
+bool recv_until(int fd, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout) {
+    return read_until(socket_reader(fd), delimiter, into, timeout);
+}
+
+bool recv_until(Connection& c, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout) {
+    return read_until(connection_reader(c), delimiter, into, timeout);
+}
+
+std::size_t recv_bytes(int fd, std::size_t n, std::string* into, std::chrono::milliseconds timeout) {
+    return read_bytes(socket_reader(fd), n, into, timeout);
+}
+
+std::size_t recv_bytes(Connection& c, std::size_t n, std::string* into, std::chrono::milliseconds timeout) {
+    return read_bytes(connection_reader(c), n, into, timeout);
 }
 
 void close_with_reset(int fd) {

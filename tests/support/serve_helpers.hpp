@@ -35,6 +35,9 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
 bool recv_until(int fd, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout);
 // Read and count up to `n` bytes (`into` may be null to discard them); returns the count read.
 std::size_t recv_bytes(int fd, std::size_t n, std::string* into, std::chrono::milliseconds timeout);
+// The same on a Connection: decrypted, when it is over TLS.
+bool recv_until(Connection& c, const std::string& delimiter, std::string& into, std::chrono::milliseconds timeout);
+std::size_t recv_bytes(Connection& c, std::size_t n, std::string* into, std::chrono::milliseconds timeout);
 // Close a socket with an RST instead of a FIN (SO_LINGER 0).
 void close_with_reset(int fd);
 
