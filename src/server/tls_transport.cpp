@@ -156,7 +156,10 @@ IoResult TlsTransport::send_file_ktls(int file_fd, std::uint64_t offset, std::si
     return r;
 }
 
-bool TlsTransport::has_buffered_input() const { return SSL_has_pending(ssl_) == 1; }
+// Decrypted bytes a read returns without the socket. Not SSL_has_pending:
+// after a read that wanted more, read-ahead may hold part of a record, which
+// only the socket can complete.
+bool TlsTransport::has_buffered_input() const { return SSL_pending(ssl_) > 0; }
 
 void TlsTransport::shutdown_send() {
     flush();

@@ -191,6 +191,25 @@ TEST_F(TlsTest, SendFileReportsAFileThatEndedEarly) {
     EXPECT_EQ(server.send_file(file.get(), 3, 10).kind, IoResult::Kind::eof);
 }
 
+// Part of a record read ahead is not input the connection can read: it must
+// wait for the socket (else it would spin on a read that wants more).
+TEST_F(TlsTest, APartialRecordIsNotBufferedInput) {
+    SocketPair pair;
+    TlsTransport server(pair.server.get(), context_->new_ssl());
+    Client client(pair.client.get());
+    ASSERT_TRUE(handshake(server, client));
+    char buf[64];
+    const std::string partial("\x17\x03\x03\x00\x40\x01\x02", 7);  // a record header and 2 of its 64 bytes
+    ASSERT_EQ(::write(pair.client.get(), partial.data(), partial.size()), 7);
+    IoResult r;
+    drive([&] {
+        r = server.read(buf, sizeof buf);
+        return r.kind == IoResult::Kind::wait_read;
+    });
+    EXPECT_EQ(r.kind, IoResult::Kind::wait_read);
+    EXPECT_FALSE(server.has_buffered_input());
+}
+
 TEST_F(TlsTest, PeerCloseIsEofAndGarbageFails) {
     {
         SocketPair pair;
