@@ -49,7 +49,7 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     asan)
       BUILD_TARGETS=()
-      run_stage asan "${ASAN_BUILD_DIR:-$ROOT/build-asan}" -E '^(install\.example|package\.deb)$' -LE reliability || failed=1 ;;
+      run_stage asan "${ASAN_BUILD_DIR:-$ROOT/build-asan}" -E '^(install\.example|package\.deb)$' -LE 'reliability|tls_scan' || failed=1 ;;
     tsan)
       BUILD_TARGETS=()
       for target in "${TSAN_TARGETS[@]}"; do BUILD_TARGETS+=(--target "$target"); done

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/dh.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -62,6 +63,20 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;
+}
+
+// The DHE suites' group: ffdhe2048 (RFC 7919), as Mozilla's profile says,
+// rather than OpenSSL's automatic pick (an older RFC 3526 prime).
+bool use_ffdhe2048(SSL_CTX* ctx) {
+    EVP_PKEY_CTX* gen = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+    EVP_PKEY* params = nullptr;
+    const bool made = gen && EVP_PKEY_paramgen_init(gen) == 1 && EVP_PKEY_CTX_set_dh_nid(gen, NID_ffdhe2048) == 1 &&
+                      EVP_PKEY_paramgen(gen, &params) == 1;
+    EVP_PKEY_CTX_free(gen);
+    if (!made) return false;
+    if (SSL_CTX_set0_tmp_dh_pkey(ctx, params) == 1) return true;  // the context owns it now
+    EVP_PKEY_free(params);
+    return false;
 }
 
 int ticket_keys_index() {
@@ -184,7 +199,7 @@ Result<SSL_CTX*> TlsContext::build(const TlsFiles& files, TicketKeys& keys, bool
                     files.certificate);
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_cipher_list(ctx, kCiphers12) != 1 || SSL_CTX_set1_groups_list(ctx, kGroups) != 1 ||
-        SSL_CTX_set_dh_auto(ctx, 1) != 1)
+        !use_ffdhe2048(ctx))
         return fail("TLS settings");
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                  // A peer that closes without close_notify ends the stream like one that sends it:

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -17,14 +18,16 @@ std::set<int>& tls_ports() {
 }
 }  // namespace
 
-TestCertificate make_certificate(const fs::path& dir, const std::string& stem, const std::string& name) {
+TestCertificate make_certificate(const fs::path& dir, const std::string& stem, const std::string& name,
+                                 const std::string& key_type) {
     TestCertificate made{dir / (stem + ".pem"), dir / (stem + ".key")};
+    std::vector<std::string> argv = {"openssl", "req", "-x509", "-newkey", key_type};
+    if (key_type == "ec") argv.insert(argv.end(), {"-pkeyopt", "ec_paramgen_curve:P-256"});
+    argv.insert(argv.end(), {"-nodes", "-days", "2", "-subj", "/CN=" + name, "-addext",
+                             "subjectAltName=DNS:" + name + ",IP:127.0.0.1", "-keyout", made.key.string(), "-out",
+                             made.certificate.string()});
     std::string out;
-    int status = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                              "-nodes", "-days", "2", "-subj", "/CN=" + name, "-addext",
-                              "subjectAltName=DNS:" + name + ",IP:127.0.0.1", "-keyout", made.key.string(), "-out",
-                              made.certificate.string()},
-                             &out);
+    int status = run_command(argv, &out);
     if (status != 0) throw std::runtime_error("openssl req failed: " + out);
     return made;
 }

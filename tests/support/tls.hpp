@@ -18,8 +18,10 @@ struct TestCertificate {
     fs::path key;
 };
 
-// A new EC P-256 certificate and key in `dir` (files <stem>.pem, <stem>.key).
-TestCertificate make_certificate(const fs::path& dir, const std::string& stem, const std::string& name = "localhost");
+// A new certificate and key in `dir` (files <stem>.pem, <stem>.key): an EC
+// P-256 key, or `key_type` as openssl req -newkey takes it ("rsa:2048").
+TestCertificate make_certificate(const fs::path& dir, const std::string& stem, const std::string& name = "localhost",
+                                 const std::string& key_type = "ec");
 // The one this process's TLS-mode servers use (made on first call).
 const TestCertificate& shared_certificate();
 
