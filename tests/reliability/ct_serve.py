@@ -304,27 +304,53 @@ def flood(port, payload, count, batch=200, timeout=20.0):
             s.setblocking(False)
             pending[s] = b""
             sel.register(s, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for key, _ in sel.select(0.5):
-                s = key.fileobj
-                try:
-                    data = s.recv(65536)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    data = b""  # a reset ends it too
-                if data:
-                    pending[s] += data
-                    continue
-                outcomes.append((status_of(pending.pop(s)), True))
-                sel.unregister(s)
-                s.close()
+        for s, received, _ in read_until(sel, pending, timeout):
+            outcomes.append((status_of(received), True))
+            s.close()
         for s, received in pending.items():  # not closed in time
             outcomes.append((status_of(received), False))
             s.close()
         sel.close()
     return outcomes
+
+
+def read_until(sel, pending, timeout, complete=lambda received: False):
+    """Read the non-blocking sockets registered in `sel` (the keys of
+    `pending`, whose values are the bytes received so far) until each is closed
+    by the peer (a reset counts) or `complete(received)` is true, for at most
+    `timeout` seconds. A finished socket is unregistered and leaves `pending`;
+    returns (socket, received, closed) for each, in the order they finished."""
+    finished = []
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for key, _ in sel.select(0.5):
+            s = key.fileobj
+            try:
+                data = s.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if data:
+                pending[s] += data
+                if not complete(pending[s]):
+                    continue
+            sel.unregister(s)
+            finished.append((s, pending.pop(s), not data))
+    return finished
+
+
+def whole_response(received):
+    """Whether `received` holds a whole response head and its Content-Length body."""
+    head_end = received.find(b"\r\n\r\n")
+    if head_end < 0:
+        return False
+    length = 0
+    for line in received[:head_end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return len(received) >= head_end + 4 + length
 
 
 def status_of(received):
@@ -361,35 +387,8 @@ def ask_all(socks, target, timeout=60.0):
         s.setblocking(False)
         pending[s] = b""
         sel.register(s, selectors.EVENT_READ)
-    ok = 0
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        for key, _ in sel.select(0.5):
-            s = key.fileobj
-            try:
-                data = s.recv(65536)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                sel.unregister(s)
-                del pending[s]
-                continue
-            got = pending[s] + data
-            head_end = got.find(b"\r\n\r\n")
-            if head_end >= 0:
-                length = 0
-                for line in got[:head_end].split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                if len(got) >= head_end + 4 + length:
-                    ok += status_of(got) == 200
-                    sel.unregister(s)
-                    del pending[s]
-                    continue
-            pending[s] = got
+    finished = read_until(sel, pending, timeout, complete=whole_response)
+    ok = sum(1 for _, got, closed in finished if not closed and status_of(got) == 200)
     sel.close()
     for s in socks:
         s.setblocking(True)
