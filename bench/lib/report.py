@@ -37,11 +37,14 @@ def markdown_table(headers, rows):
     return "\n".join(out)
 
 
-def write_markdown(path, title, facts, headers, rows, notes=""):
-    """A section for docs/benchmarks.md: a title, a list of facts, the table."""
+def write_markdown(path, title, facts, headers, rows, notes="", more=()):
+    """A section for docs/benchmarks.md: a title, a list of facts, the table,
+    then any further (caption, headers, rows) tables."""
     with open(path, "w") as f:
         f.write(f"## {title}\n\n")
         f.write("".join(f"- {fact}\n" for fact in facts))
         f.write("\n" + markdown_table(headers, rows) + "\n")
         if notes:
             f.write("\n" + notes + "\n")
+        for caption, more_headers, more_rows in more:
+            f.write(f"\n{caption}\n\n" + markdown_table(more_headers, more_rows) + "\n")

@@ -131,10 +131,12 @@ class Nginx(Server):
 
     name = "nginx"
 
-    def __init__(self, root, workers=1, cpu=None, extra_http_conf=""):
+    def __init__(self, root, workers=1, cpu=None, extra_http_conf="", worker_connections=4096):
         super().__init__()
         self.root = os.path.abspath(root)
         self.workers = workers
+        # nginx sets up this many connection slots when it starts (part of its RSS).
+        self.worker_connections = worker_connections
         self.extra_http_conf = extra_http_conf
         self.conf = os.path.join(self.workdir, "nginx.conf")
         self._start(taskset_prefix(cpu) + [
@@ -158,9 +160,10 @@ class Nginx(Server):
         user = "user root;\n" if os.geteuid() == 0 else ""
         mime = "include /etc/nginx/mime.types;" if os.path.exists("/etc/nginx/mime.types") else ""
         return f"""{user}worker_processes {self.workers};
+worker_rlimit_nofile {self.worker_connections * 2};
 daemon off;
 error_log {w}/server.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {self.worker_connections}; }}
 http {{
     {mime}
     default_type application/octet-stream;
