@@ -56,6 +56,7 @@ public:
 
 private:
     struct Impl;
+    static std::unique_ptr<Impl> make_impl();  // refuses an event backend the kernel lacks
     std::unique_ptr<Impl> impl_;
 };
 
