@@ -15,8 +15,6 @@ PACKAGES=(
   # tools, strace for system-call counts, openssl for test certificates.
   prometheus chromium clang lld libfuzzer-14-dev libclang-rt-14-dev
   testssl.sh nghttp2-client strace openssl procps iproute2 logrotate haproxy
-  # Only for the optional io_uring event loop (cmake -DCACHE_TIER_IO_URING=ON).
-  liburing-dev
 )
 
 missing=()

@@ -11,6 +11,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from .h2load import run_h2load
+
 
 @dataclass
 class SyscallCount:
@@ -45,28 +47,6 @@ def parse_strace_summary(text):
     return total, calls
 
 
-def parse_h2load(text):
-    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed", text)
-    if not m:
-        raise ValueError("h2load output not understood:\n" + text)
-    return int(m.group(4)), int(m.group(5))
-
-
-def run_h2load(url, requests, connections, cpu=None, timeout=300):
-    """`requests` HTTP/1.1 keep-alive GETs of `url` over `connections`
-    connections, one in flight on each. Returns (succeeded, failed)."""
-    h2load = shutil.which("h2load")
-    if not h2load:
-        raise RuntimeError("h2load not found (Debian package nghttp2-client)")
-    cmd = [h2load, "--h1", "-n", str(requests), "-c", str(connections), "-m", "1", "-t", "1", url]
-    if cpu is not None and shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(cpu)] + cmd
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"h2load failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_h2load(done.stdout)
-
-
 def count_syscalls(pid, url, requests, connections, client_cpu=None):
     """strace -c -f attached to `pid` while h2load makes `requests` requests."""
     if not shutil.which("strace"):
@@ -81,14 +61,14 @@ def count_syscalls(pid, url, requests, connections, client_cpu=None):
         if "attached" not in line:
             raise RuntimeError(f"strace did not attach to {pid}: {line}{strace.stderr.read()}")
         time.sleep(0.2)  # the other threads' attach lines follow at once
-        succeeded, failed = run_h2load(url, requests, connections, cpu=client_cpu)
+        load = run_h2load(url, clients=connections, requests=requests, cpu=client_cpu)
     finally:
         strace.send_signal(signal.SIGINT)
         strace.wait(30)
     with open(out.name) as f:
         text = f.read()
     os.unlink(out.name)
-    if failed or succeeded != requests:
-        raise RuntimeError(f"h2load: {succeeded} of {requests} requests succeeded, {failed} failed")
+    if load.errors or load.requests != requests:
+        raise RuntimeError(f"h2load: {load.requests} of {requests} requests succeeded, {load.errors} errors")
     total, calls = parse_strace_summary(text)
-    return SyscallCount(requests=succeeded, total=total, calls=calls)
+    return SyscallCount(requests=load.requests, total=total, calls=calls)

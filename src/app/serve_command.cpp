@@ -16,7 +16,6 @@
 #include "app/config.hpp"
 #include "fill/fill_engine.hpp"
 #include "routes/routes.hpp"
-#include "server/event_backend.hpp"
 #include "server/server.hpp"
 
 namespace cache_tier::app {
@@ -90,10 +89,9 @@ void serve(const Config& cfg, fill::FillEngine* fills, std::shared_ptr<const rou
     std::unique_ptr<server::Server> admin_srv;
     if (separate)
         admin_srv = std::make_unique<server::Server>(admin_server_options(cfg), routes::make_admin_router_factory(admin));
-    spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}, event loop {}",
-                 CACHE_TIER_VERSION, cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
-                 cfg.origin.url.empty() ? "none" : cfg.origin.url, server::raise_open_file_limit(),
-                 server::event_backend_name());
+    spdlog::info("cache-tier {} listening on {}:{}, cache {}, origin {}, open file limit {}", CACHE_TIER_VERSION,
+                 cfg.server.host, srv.port(), cfg.fill.cache_dir.string(),
+                 cfg.origin.url.empty() ? "none" : cfg.origin.url, server::raise_open_file_limit());
     if (!cfg.routes.url_signing_secret.empty()) {
         spdlog::info("files under {} are served on signed links only; /download's links are valid {} s",
                      cfg.routes.static_prefix, cfg.routes.url_signing_ttl.count());

@@ -16,7 +16,6 @@
 
 #include "common/unique_fd.hpp"
 #include "metrics/catalog.hpp"
-#include "server/event_backend.hpp"
 #include "server/tls_context.hpp"
 #include "server/worker.hpp"
 
@@ -141,14 +140,7 @@ struct Server::Impl {
     }
 };
 
-// Checked before any io_context exists: on an io_uring build the first one
-// would fail with Asio's bare "io_uring_queue_init" error.
-std::unique_ptr<Server::Impl> Server::make_impl() {
-    if (Status backend = check_event_backend(); !backend) throw std::runtime_error(backend.error().message);
-    return std::make_unique<Impl>();
-}
-
-Server::Server(ServerOptions options, http::HandlerFactory handlers) : impl_(make_impl()) {
+Server::Server(ServerOptions options, http::HandlerFactory handlers) : impl_(std::make_unique<Impl>()) {
     impl_->options = std::move(options);
     impl_->handlers = std::move(handlers);
     if (impl_->options.threads == 0) impl_->options.threads = std::max(1u, std::thread::hardware_concurrency());

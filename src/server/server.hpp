@@ -56,7 +56,6 @@ public:
 
 private:
     struct Impl;
-    static std::unique_ptr<Impl> make_impl();  // refuses an event backend the kernel lacks
     std::unique_ptr<Impl> impl_;
 };
 
