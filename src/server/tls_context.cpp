@@ -43,6 +43,14 @@ std::string openssl_reason() {
     return reason;
 }
 
+// OpenSSL's default for a key with a passphrase asks for it on the terminal,
+// which would hold the start, or a SIGHUP reload and the signals after it
+// (SIGTERM included), for ever. The server never asks: it notes the refusal.
+int no_passphrase(char*, int, int, void* asked) {
+    if (asked) *static_cast<bool*>(asked) = true;
+    return -1;
+}
+
 // A clear errno message for a file that cannot be opened, before OpenSSL's
 // own, vaguer one ("system lib").
 Status readable(const std::string& key, const std::string& path) {
@@ -184,12 +192,21 @@ Result<SSL_CTX*> TlsContext::build(const TlsFiles& files, TicketKeys& keys, bool
         SSL_CTX_free(ctx);
         return Error{std::move(what) + ": " + openssl_reason()};
     };
+    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
     if (SSL_CTX_use_certificate_chain_file(ctx, files.certificate.c_str()) != 1)
         return fail("tls_certificate " + files.certificate + ": not a PEM certificate (chain)");
     EVP_PKEY* key = nullptr;
+    bool encrypted = false;
     if (BIO* in = BIO_new_file(files.certificate_key.c_str(), "r")) {
-        key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+        key = PEM_read_bio_PrivateKey(in, nullptr, no_passphrase, &encrypted);
         BIO_free(in);
+    }
+    if (!key && encrypted) {
+        SSL_CTX_free(ctx);
+        ERR_clear_error();
+        return Error{"tls_certificate_key " + files.certificate_key +
+                     ": encrypted with a passphrase, which the server does not ask for; store the key without one "
+                     "(openssl pkey -in KEY -out PLAIN), readable by the server's user only"};
     }
     if (!key) return fail("tls_certificate_key " + files.certificate_key + ": not a PEM private key");
     const int used = SSL_CTX_use_PrivateKey(ctx, key);
