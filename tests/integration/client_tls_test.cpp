@@ -1,9 +1,10 @@
 // The clients over https: the C++ library, `cache-tier verify` and the admin
-// commands against a real `cache-tier serve` behind Debian's nginx, which
-// terminates TLS with certificates from a CA made here by openssl. A
-// certificate is accepted only when its CA is trusted (--ca-file / ca_file)
-// and it names the host asked for; otherwise the error says which server and
-// why, and nothing falls back to an unverified connection.
+// commands against a real `cache-tier serve` serving TLS itself
+// (--tls-listen), and behind Debian's nginx terminating TLS, with
+// certificates from a CA made here by openssl. A certificate is accepted only
+// when its CA is trusted (--ca-file / ca_file) and it names the host asked
+// for; otherwise the error says which server and why, and nothing falls back
+// to an unverified connection.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -23,26 +24,46 @@ using cache_tier::ClientOptions;
 
 constexpr char kToken[] = "tls-client-token-0123456789";
 
-class ClientOverTls : public ::testing::Test {
+// Who terminates TLS in front of the clients.
+enum class Tls { cache_tier, nginx };
+
+class ClientOverTls : public ::testing::TestWithParam<Tls> {
 protected:
     void SetUp() override {
         write_file(origin_.path() / "ep1.mp3", random_bytes(5000));
         token_file_ = secrets_.path() / "token";
         write_file(token_file_, std::string(kToken) + "\n");
         fs::permissions(token_file_, fs::perms::owner_read | fs::perms::owner_write);
-        node_ = std::make_unique<CacheTierServer>(
-            cache_.path(), std::vector<std::string>{"--origin", "file://" + origin_.path().string(),
-                                                    "--admin-token-file", token_file_.string()});
-        ASSERT_NO_FATAL_FAILURE(start_front());
-    }
-
-    // nginx terminating TLS in front of the node: one listener whose
-    // certificate names 127.0.0.1, one whose certificate names another host.
-    void start_front() {
+        // One listener whose certificate names 127.0.0.1, one whose certificate names another host.
         const auto right = ca_.issue("right", "IP:127.0.0.1");
         const auto wrong = ca_.issue("wrong", "DNS:downloads.example.com");
         right_port_ = free_port();
         wrong_port_ = free_port();
+        if (GetParam() == Tls::cache_tier) {
+            node_ = start_node(cache_.path(), "node", right, right_port_);
+            other_ = start_node(other_cache_.path(), "other", wrong, wrong_port_);
+        } else {
+            node_ = start_node(cache_.path(), "node", {}, 0);
+            ASSERT_NO_FATAL_FAILURE(start_nginx(right, wrong));
+        }
+        ASSERT_TRUE(wait_for_port(right_port_, 10s));
+        ASSERT_TRUE(wait_for_port(wrong_port_, 10s));
+    }
+
+    // `cache-tier serve` with its access log, the admin API, and TLS on
+    // `tls_port` with `cert` when that is not 0.
+    std::unique_ptr<CacheTierServer> start_node(const fs::path& cache, const std::string& name,
+                                                const TestCa::Issued& cert, int tls_port) {
+        std::vector<std::string> args{"--origin", "file://" + origin_.path().string(), "--admin-token-file",
+                                      token_file_.string(), "--access-log", (logs_.path() / (name + ".log")).string()};
+        if (tls_port)
+            args.insert(args.end(), {"--tls-listen", "127.0.0.1:" + std::to_string(tls_port), "--tls-certificate",
+                                     cert.certificate.string(), "--tls-certificate-key", cert.key.string()});
+        return std::make_unique<CacheTierServer>(cache, args);
+    }
+
+    // nginx terminating TLS in front of the node.
+    void start_nginx(const TestCa::Issued& right, const TestCa::Issued& wrong) {
         std::string servers;
         for (const auto& [port, cert] : {std::pair{right_port_, right}, std::pair{wrong_port_, wrong}})
             servers += "server {\n listen 127.0.0.1:" + std::to_string(port) + " ssl;\n ssl_certificate " +
@@ -50,9 +71,10 @@ protected:
                        ";\n ssl_protocols TLSv1.2 TLSv1.3;\n location / {\n  proxy_pass http://127.0.0.1:" +
                        std::to_string(node_->port()) + ";\n  proxy_buffering off;\n }\n}\n";
         nginx_ = std::make_unique<Nginx>(origin_.path(), "", servers);
-        ASSERT_TRUE(wait_for_port(right_port_, 10s));
-        ASSERT_TRUE(wait_for_port(wrong_port_, 10s));
     }
+
+    // GET /verify/ requests that reached the node.
+    int verify_requests() { return count_lines_containing(read_settled(logs_.path() / "node.log"), "/verify/"); }
 
     std::string right_url() const { return "https://127.0.0.1:" + std::to_string(right_port_); }
     std::string wrong_name_url() const { return "https://127.0.0.1:" + std::to_string(wrong_port_); }
@@ -64,15 +86,15 @@ protected:
         return run_cache_tier(args, 30s);
     }
 
-    TempDir origin_, cache_, secrets_;
+    TempDir origin_, cache_, other_cache_, secrets_, logs_;
     fs::path token_file_;
     TestCa ca_;
-    std::unique_ptr<CacheTierServer> node_;
+    std::unique_ptr<CacheTierServer> node_, other_;
     std::unique_ptr<Nginx> nginx_;
     int right_port_ = 0, wrong_port_ = 0;
 };
 
-TEST_F(ClientOverTls, VerifyCommandTrustsThePrivateCaItIsGiven) {
+TEST_P(ClientOverTls, VerifyCommandTrustsThePrivateCaItIsGiven) {
     const auto first = verify(right_url(), {"--ca-file", ca_file()});
     EXPECT_EQ(first.status, 1) << first.err;
     EXPECT_EQ(first.out, "not available\n");
@@ -80,7 +102,7 @@ TEST_F(ClientOverTls, VerifyCommandTrustsThePrivateCaItIsGiven) {
     EXPECT_EQ(verify(right_url() + "/", {"--ca-file", ca_file()}).out, "available\n");
 }
 
-TEST_F(ClientOverTls, VerifyCommandRefusesACertificateItCannotVerify) {
+TEST_P(ClientOverTls, VerifyCommandRefusesACertificateItCannotVerify) {
     // The system's trust store alone does not know the test CA.
     const auto untrusted = verify(right_url());
     EXPECT_EQ(untrusted.status, 2);
@@ -98,10 +120,10 @@ TEST_F(ClientOverTls, VerifyCommandRefusesACertificateItCannotVerify) {
     const auto missing = verify(right_url(), {"--ca-file", (secrets_.path() / "nope.pem").string()});
     EXPECT_EQ(missing.status, 2);
     EXPECT_NE(missing.err.find("nope.pem': No such file"), std::string::npos) << missing.err;
-    EXPECT_EQ(nginx_->count_requests("/verify/"), 0) << "no request may reach the server over an unverified connection";
+    EXPECT_EQ(verify_requests(), 0) << "no request may reach the server over an unverified connection";
 }
 
-TEST_F(ClientOverTls, LibraryVerifiesOverHttpsOnlyWithTheCaAndTheRightName) {
+TEST_P(ClientOverTls, LibraryVerifiesOverHttpsOnlyWithTheCaAndTheRightName) {
     ClientOptions trusted;
     trusted.ca_file = ca_file();
     trusted.enable_local_cache = false;
@@ -138,7 +160,7 @@ TEST_F(ClientOverTls, LibraryVerifiesOverHttpsOnlyWithTheCaAndTheRightName) {
     EXPECT_THROW(Client(right_url(), missing), cache_tier::CacheError) << "a folder is not a CA file";
 }
 
-TEST_F(ClientOverTls, AdminCommandsVerifyTheServerToo) {
+TEST_P(ClientOverTls, AdminCommandsVerifyTheServerToo) {
     const std::vector<std::string> auth = {"--server", right_url(), "--token-file", token_file_.string()};
     auto args = [&](std::vector<std::string> head, std::vector<std::string> tail) {
         head.insert(head.end(), auth.begin(), auth.end());
@@ -157,5 +179,8 @@ TEST_F(ClientOverTls, AdminCommandsVerifyTheServerToo) {
         << untrusted.err;
     EXPECT_TRUE(fs::exists(cache_.path() / "ep1.mp3")) << "the purge must not have been sent";
 }
+
+INSTANTIATE_TEST_SUITE_P(Terminators, ClientOverTls, ::testing::Values(Tls::cache_tier, Tls::nginx),
+                         [](const auto& info) { return info.param == Tls::cache_tier ? "cache_tier" : "nginx"; });
 
 }  // namespace

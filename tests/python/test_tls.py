@@ -1,5 +1,6 @@
-"""The Python module over https: a real `cache-tier serve` behind Debian's
-nginx, which terminates TLS with certificates from a CA made here by openssl.
+"""The Python module over https: a real `cache-tier serve` serving TLS itself
+(--tls-listen), and behind Debian's nginx terminating TLS, with certificates
+from a CA made here by openssl.
 The certificate is accepted only with ca_file naming its CA and only for the
 host it names; a failure is logged with the server and the reason."""
 import ctypes
@@ -50,11 +51,12 @@ class Stderr:
         self._file.close()
 
 
-class TlsTest(ServerTestCase):
+class TlsTests:
+    """The cases, for each way of serving TLS (a subclass's start_tls)."""
+
     def setUp(self):
         super().setUp()
         self.add_origin_file("ep1.mp3")
-        server = self.start_server()
         self._dir = tempfile.TemporaryDirectory(prefix="cache-tier-py-tls-")
         self.addCleanup(self._dir.cleanup)
         folder = self._dir.name
@@ -63,21 +65,10 @@ class TlsTest(ServerTestCase):
                 "-subj", "/CN=cache-tier test CA", "-keyout", ca + ".key", "-out", ca + ".pem")
         self.ca_file = ca + ".pem"
         self.right_port, self.wrong_port = free_port(), free_port()
-        servers = ""
-        for port, (cert, key) in ((self.right_port, issue(folder, ca, "right", "IP:127.0.0.1")),
-                                  (self.wrong_port, issue(folder, ca, "wrong", "DNS:downloads.example.com"))):
-            servers += (f"server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {cert}; ssl_certificate_key {key};"
-                        f" location / {{ proxy_pass http://127.0.0.1:{server.port}; proxy_buffering off; }} }}\n")
-        conf = os.path.join(folder, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(("user root;\n" if os.geteuid() == 0 else "") +
-                    f"worker_processes 1; daemon off; pid {folder}/nginx.pid; error_log {folder}/error.log;\n"
-                    f"events {{}}\nhttp {{ access_log off; {servers} }}\n")
-        nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", folder, "-c", conf],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(nginx.wait, 10)
-        self.addCleanup(nginx.terminate)
-        self.assertTrue(wait_for_port(self.right_port) and wait_for_port(self.wrong_port), "nginx did not start")
+        # One listener whose certificate names 127.0.0.1, one whose certificate names another host.
+        self.start_tls(folder, {self.right_port: issue(folder, ca, "right", "IP:127.0.0.1"),
+                                self.wrong_port: issue(folder, ca, "wrong", "DNS:downloads.example.com")})
+        self.assertTrue(wait_for_port(self.right_port) and wait_for_port(self.wrong_port), "no TLS listener")
         self.right_url = f"https://127.0.0.1:{self.right_port}/"
         self.wrong_url = f"https://127.0.0.1:{self.wrong_port}/"
 
@@ -107,6 +98,31 @@ class TlsTest(ServerTestCase):
             cache_tier.CacheTierClient(self.right_url, ca_file=os.path.join(self._dir.name, "nope.pem"))
         with self.assertRaises(cache_tier.CacheException):
             cache_tier.CacheTierClient(self.right_url, ca_file="")
+
+
+class CacheTierTlsTest(TlsTests, ServerTestCase):
+    def start_tls(self, folder, certificates):
+        for port, (cert, key) in certificates.items():
+            self.start_server(["--tls-listen", f"127.0.0.1:{port}", "--tls-certificate", cert,
+                               "--tls-certificate-key", key])
+
+
+class NginxTlsTest(TlsTests, ServerTestCase):
+    def start_tls(self, folder, certificates):
+        server = self.start_server()
+        servers = ""
+        for port, (cert, key) in certificates.items():
+            servers += (f"server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {cert}; ssl_certificate_key {key};"
+                        f" location / {{ proxy_pass http://127.0.0.1:{server.port}; proxy_buffering off; }} }}\n")
+        conf = os.path.join(folder, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(("user root;\n" if os.geteuid() == 0 else "") +
+                    f"worker_processes 1; daemon off; pid {folder}/nginx.pid; error_log {folder}/error.log;\n"
+                    f"events {{}}\nhttp {{ access_log off; {servers} }}\n")
+        nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", folder, "-c", conf],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(nginx.wait, 10)
+        self.addCleanup(nginx.terminate)
 
 
 if __name__ == "__main__":
