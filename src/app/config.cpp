@@ -145,6 +145,9 @@ const std::map<std::string, Setter>& setters() {
         {"origin_unreachable_window", [](auto& v, auto& w, Config& c, auto&) {
              c.routes.origin_unreachable_window = seconds(v, w);
          }},
+        {"small_file_cache", [](auto& v, auto& w, Config& c, auto&) {
+             c.routes.small_files.cache_bytes = byte_size(v, w, 0, kMaxByteSize);
+         }},
         {"origin", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},
         // The original project's name for the origin.
         {"download_base_url", [](auto& v, auto& w, Config& c, auto&) { c.origin.url = text(v, w); }},

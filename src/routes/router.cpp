@@ -55,7 +55,7 @@ public:
            std::shared_ptr<Readiness> readiness, std::shared_ptr<const AdminContext> admin)
         : keep_(std::move(options)),
           options_(*keep_),
-          files_(cache_dir),
+          files_(cache_dir, options_.small_files),
           fills_(fills),
           readiness_(std::move(readiness)),
           admin_(std::move(admin)) {}

@@ -13,6 +13,7 @@
 
 #include "fill/fill_engine.hpp"
 #include "store/name.hpp"
+#include "store/small_files.hpp"
 
 namespace cache_tier::store {
 class FileCache;
@@ -46,6 +47,8 @@ struct RouteOptions {
     // Not empty: /.well-known/acme-challenge/<token> is served from this folder
     // (on every listener, redirecting or not), for certbot's webroot mode.
     std::string acme_challenge_dir;
+    // Hot small files kept whole in memory, per server thread (store/small_files.hpp).
+    store::SmallFileOptions small_files;
 };
 
 class Readiness;

@@ -1,7 +1,8 @@
 // GET/HEAD <static_prefix><name>: a cached file, like nginx's static module:
 // validators, conditionals (RFC 9110 §13), ranges (RFC 9110 §14). The body is
-// only described here (descriptor, offset, length); the server core sends it
-// with sendfile.
+// only described here (descriptor, offset, length) and the server core sends
+// it with sendfile; a hot small file's body comes from memory instead
+// (store/small_files.hpp), so header and body leave in one send.
 #include "http/conditional.hpp"
 #include "fill/fill_engine.hpp"
 #include "http/range.hpp"
@@ -35,20 +36,21 @@ bool link_is_valid(const http::Request& req, const store::Name& name, const Rout
 // The file a request names, or null with `out` holding the error answer.
 // Not cached yet, but filling with its length known (with `fills`): the
 // filling file, so everyone is served from the one origin fetch.
-std::shared_ptr<const http::OpenFile> open_named(const http::Request& req, std::string_view raw_name,
-                                                 store::FileCache& files, const RouteOptions& options,
-                                                 fill::FillEngine* fills, http::Response& out) {
+store::Opened open_named(const http::Request& req, std::string_view raw_name, store::FileCache& files,
+                         const RouteOptions& options, fill::FillEngine* fills, http::Response& out) {
     store::Name& name = scratch_name;
     if (auto err = store::normalize_name(raw_name, name); err != store::NameError::none) {
         // cache-tier's own files are not to be known from outside: as if absent.
         if (err == store::NameError::reserved) http::error_response(out, 404, "no such file");
         else http::error_response(out, 400, store::describe(err));
-        return nullptr;
+        return {};
     }
-    if (!link_is_valid(req, name, options, out)) return nullptr;
-    store::Opened opened = files.open(name.local);
+    if (!link_is_valid(req, name, options, out)) return {};
+    // A HEAD sends no body (RFC 9110 §9.3.2): nothing to read into memory for it.
+    const auto want = req.method == http::Method::head ? store::Want::descriptor : store::Want::contents;
+    store::Opened opened = files.open(name.local, want);
     if (opened.status == store::OpenStatus::not_found && fills) {
-        if (auto filling = fills->streaming_file(name)) return filling;
+        if (auto filling = fills->streaming_file(name)) return {std::move(filling)};
     }
     switch (opened.status) {
         case store::OpenStatus::ok: break;
@@ -56,7 +58,7 @@ std::shared_ptr<const http::OpenFile> open_named(const http::Request& req, std::
         case store::OpenStatus::forbidden: http::error_response(out, 403, "outside the cache directory"); break;
         case store::OpenStatus::error: http::error_response(out, 500, "cannot open the file"); break;
     }
-    return std::move(opened.file);
+    return opened;
 }
 
 // The validators and caching headers every answer about the file carries (§15.4.5: a 304 repeats them).
@@ -90,7 +92,8 @@ http::RangeResult requested_range(const http::Request& req, const http::OpenFile
 
 void handle_static(const http::Request& req, std::string_view raw_name, http::Response& out, store::FileCache& files,
                    const RouteOptions& options, fill::FillEngine* fills) {
-    auto file = open_named(req, raw_name, files, options, fills, out);
+    store::Opened opened = open_named(req, raw_name, files, options, fills, out);
+    auto& file = opened.file;
     if (!file) return;
     // Whatever the conditionals and ranges make of it, the answer came from the cache.
     out.cache_result = file->growing ? metrics::CacheResult::stream : metrics::CacheResult::hit;
@@ -113,6 +116,11 @@ void handle_static(const http::Request& req, std::string_view raw_name, http::Re
         out.add_header("Content-Range", http::ContentRange(&range, file->size).value());
         out.file_offset = range.first;
         out.file_length = range.length();
+    }
+    if (opened.contents) {
+        // The same bytes the descriptor holds, read whole after the stat that made the validators.
+        out.body.assign(*opened.contents, out.file_offset, out.file_length);
+        return;
     }
     out.file = std::move(file);
 }

@@ -27,25 +27,28 @@ std::int64_t system_seconds() {
 
 }  // namespace
 
-FileCache::FileCache(const std::string& cache_dir, std::chrono::milliseconds revalidate_after, std::size_t max_entries,
-                     std::chrono::milliseconds idle_limit)
+FileCache::FileCache(const std::string& cache_dir, SmallFileOptions small_files,
+                     std::chrono::milliseconds revalidate_after, std::size_t max_entries,
+                     std::chrono::milliseconds idle_limit, const Clock& clock)
     : dir_path_(cache_dir),
       dir_fd_(::open(cache_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
       revalidate_after_(revalidate_after),
       max_entries_(max_entries),
       idle_limit_(idle_limit),
+      small_files_(small_files),
+      clock_(clock),
       date_(system_seconds()) {
     if (!dir_fd_) throw std::runtime_error("cache directory '" + cache_dir + "': " + std::strerror(errno));
 }
 
-Opened FileCache::open(std::string_view local_name) {
-    auto now = std::chrono::steady_clock::now();
+Opened FileCache::open(std::string_view local_name, Want want) {
+    auto now = clock_.steady_now();
     auto it = entries_.find(local_name);
     if (it != entries_.end()) {
         Entry& e = it->second;
         e.used = now;
         const std::uint64_t seen = removals.load(std::memory_order_relaxed);
-        if (now - e.checked < revalidate_after_ && e.removals == seen) return {e.file};
+        if (now - e.checked < revalidate_after_ && e.removals == seen) return found(e, want);
         e.removals = seen;
         // Still the same file at that name? (Fills and operators replace files by rename.)
         struct stat st {};
@@ -54,24 +57,72 @@ Opened FileCache::open(std::string_view local_name) {
             static_cast<unsigned long long>(st.st_ino) == e.ino && mtime_ns(st) == e.mtime_ns &&
             static_cast<std::uint64_t>(st.st_size) == e.file->size) {
             e.checked = now;
-            return {e.file};
+            return found(e, want);
         }
         Opened opened = open_fresh(local_name, e);
-        if (!opened.file) entries_.erase(it);
-        return opened;
+        if (!opened.file) {
+            entries_.erase(it);
+            return opened;
+        }
+        return found(e, want);
     }
-    if (entries_.size() >= max_entries_) entries_.clear();
+    if (entries_.size() >= max_entries_) forget_all();
     Entry fresh;
     Opened opened = open_fresh(local_name, fresh);
-    if (opened.file) entries_.emplace(std::string(local_name), std::move(fresh));
-    return opened;
+    if (!opened.file) return opened;
+    // The entry's address is fixed from here on (a node of the map): memory_lru_ points at it.
+    return found(entries_.emplace(std::string(local_name), std::move(fresh)).first->second, want);
 }
+
+Opened FileCache::found(Entry& entry, Want want) {
+    if (want == Want::contents) {
+        if (entry.contents) memory_lru_.splice(memory_lru_.begin(), memory_lru_, entry.in_memory);
+        else load_contents(entry);
+    }
+    return {entry.file, OpenStatus::ok, want == Want::contents ? entry.contents : nullptr};
+}
+
+// Hot means asked for: a file is read on its first send, and stays while it is
+// asked for (an entry idle past idle_limit goes, with its bytes) and fits.
+void FileCache::load_contents(Entry& entry) {
+    const std::uint64_t size = entry.file->size;
+    if (size > small_files_.max_file_bytes || size > small_files_.cache_bytes || entry.file->growing) return;
+    auto bytes = read_whole_file(entry.file->fd.get(), size, entry.mtime_ns);
+    if (!bytes) return;  // changed since its stat: the descriptor serves it until the next check
+    while (memory_bytes_ + size > small_files_.cache_bytes) forget_contents(*memory_lru_.back());
+    entry.contents = std::move(bytes);
+    memory_lru_.push_front(&entry);
+    entry.in_memory = memory_lru_.begin();
+    memory_bytes_ += size;
+}
+
+void FileCache::forget_contents(Entry& entry) {
+    if (!entry.contents) return;
+    memory_bytes_ -= entry.contents->size();
+    memory_lru_.erase(entry.in_memory);
+    entry.contents.reset();
+}
+
+void FileCache::forget_all() {
+    entries_.clear();
+    memory_lru_.clear();
+    memory_bytes_ = 0;
+}
+
+void FileCache::maintain(std::int64_t date) { maintain(date, clock_.steady_now()); }
 
 void FileCache::maintain(std::int64_t date, std::chrono::steady_clock::time_point now) {
     date_ = date;
     // What was open in a directory that has been replaced is no longer in the cache.
-    if (auto reattached = reattach_directory(dir_fd_.get(), dir_path_); reattached && *reattached) entries_.clear();
-    std::erase_if(entries_, [&](const auto& item) { return !worth_keeping(item.second, now); });
+    if (auto reattached = reattach_directory(dir_fd_.get(), dir_path_); reattached && *reattached) forget_all();
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (worth_keeping(it->second, now)) {
+            ++it;
+            continue;
+        }
+        forget_contents(it->second);
+        it = entries_.erase(it);
+    }
 }
 
 bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::time_point now) const {
@@ -87,6 +138,8 @@ bool FileCache::worth_keeping(const Entry& entry, std::chrono::steady_clock::tim
 }
 
 Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
+    // Whatever happens, what was read of the entry's old file is not served again.
+    forget_contents(entry);
     // Read before opening: a removal after this is noticed on the next use.
     const std::uint64_t seen = removals.load(std::memory_order_relaxed);
     std::string name(local_name);
@@ -113,7 +166,7 @@ Opened FileCache::open_fresh(std::string_view local_name, Entry& entry) {
                                     local_name);
     entry.file = file;
     entry.removals = seen;
-    entry.checked = entry.used = std::chrono::steady_clock::now();
+    entry.checked = entry.used = clock_.steady_now();
     entry.dev = static_cast<unsigned long long>(st.st_dev);
     entry.ino = static_cast<unsigned long long>(st.st_ino);
     entry.mtime_ns = mtime_ns(st);

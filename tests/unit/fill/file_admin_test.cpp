@@ -277,7 +277,7 @@ TEST_F(FileAdmin, RefreshSendsTheValidatorsAndReplacesAChangedFile) {
 TEST_F(FileAdmin, AFileRefreshedOrGoneIsServedSoAtOnceByEveryThread) {
     // A server thread's open files, trusted for an hour here: only the
     // engine's word can make it look again.
-    cache_tier::store::FileCache files(cache.path().string(), std::chrono::hours(1));
+    cache_tier::store::FileCache files(cache.path().string(), {}, std::chrono::hours(1));
     start();
     fill("ep.mp3", "old");
     ASSERT_EQ(files.open("ep.mp3").file->size, 3u);

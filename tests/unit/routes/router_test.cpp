@@ -78,7 +78,17 @@ INSTANTIATE_TEST_SUITE_P(
                       RouteCase{"NotATarget", "nonsense", 400, "text/plain; charset=utf-8"}),
     [](const auto& info) { return info.param.name; });
 
-TEST_F(Router, TheStaticFileIsDescribedNotRead) {
+// small_file_cache reaches the thread's file cache: a small file comes from
+// memory (header and body in one send), else it is only described (sendfile).
+TEST_F(Router, ASmallFileIsSentFromMemory) {
+    const auto& out = handle("/static/files_cache/a.txt");
+    EXPECT_EQ(out.file, nullptr);
+    EXPECT_EQ(out.content_length(), 5u);
+    EXPECT_EQ(out.body, "alpha");
+}
+
+TEST_F(Router, WithoutTheSmallFileCacheTheFileIsDescribedNotRead) {
+    options_.small_files.cache_bytes = 0;
     const auto& out = handle("/static/files_cache/a.txt");
     ASSERT_TRUE(out.file);
     EXPECT_EQ(out.content_length(), 5u);

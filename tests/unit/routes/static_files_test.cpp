@@ -55,7 +55,8 @@ protected:
     const http::Response& serve(std::string_view raw_name) { return serve(test::request("/"), raw_name); }
 
     static inline std::optional<ct_test::TempDir> cache_, outside_;
-    store::FileCache files_{cache_->path().string()};
+    // Bodies from the descriptor (sendfile); static_memory_test.cpp holds the memory path to the same answers.
+    store::FileCache files_{cache_->path().string(), {.cache_bytes = 0}};
     RouteOptions options_;
     http::Response out_;
 };

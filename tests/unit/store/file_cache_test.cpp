@@ -41,7 +41,7 @@ protected:
     }
 
     ct_test::TempDir dir_;
-    FileCache cache_{dir_.path().string(), 1s, 4096, 5s};
+    FileCache cache_{dir_.path().string(), {}, 1s, 4096, 5s};
 };
 
 TEST_F(FileCacheSweep, KeepsFilesInUse) {
