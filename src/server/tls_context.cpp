@@ -151,8 +151,11 @@ struct TicketCallback {
             OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
             OSSL_PARAM_construct_end(),
         };
-        const int ok = enc ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv)
-                           : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv);
+        // Fetched once: OpenSSL 3 would look the algorithm up again at every ticket.
+        static EVP_CIPHER* const aes = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+        if (!aes) return -1;
+        const int ok = enc ? EVP_EncryptInit_ex(cipher, aes, nullptr, key.aes, iv)
+                           : EVP_DecryptInit_ex(cipher, aes, nullptr, key.aes, iv);
         OPENSSL_cleanse(&key, sizeof key);
         if (ok != 1 || EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
         return found;
