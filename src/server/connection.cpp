@@ -82,8 +82,11 @@ void Connection::start() {
     }
     // A TLS handshake is bounded like a request header: a client that
     // connects and sends nothing, or stalls halfway, goes like a slowloris.
+    // Counted from the real time, not the tick's: the handshake gets the
+    // whole header_timeout (up to a second more), never less.
     const ServerOptions& opts = worker_.options();
-    deadline_ = worker_.clock().now() + (transport_->secure() ? opts.header_timeout : opts.keepalive_timeout);
+    deadline_ = transport_->secure() ? std::chrono::steady_clock::now() + opts.header_timeout
+                                     : worker_.clock().now() + opts.keepalive_timeout;
     if (Status added = worker_.readiness().add(fd_.get(), this); !added) {
         spdlog::error("connection: {}", added.error().message);
         return close();
