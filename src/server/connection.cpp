@@ -171,10 +171,7 @@ void Connection::read_rest_of_header() {
 void Connection::read_more() {
     if (readable_ || transport_->has_buffered_input()) return read_now();
     if (begin_ == end_ && !has_request()) release_buffer();
-    await(IoResult::Kind::wait_read, [](Connection& c) {
-        c.readable_ = true;
-        c.read_now();
-    });
+    await(IoResult::Kind::wait_read, [](Connection& c) { c.read_now(); });
 }
 
 void Connection::read_now() {
@@ -294,7 +291,6 @@ void Connection::read_body() {
                 continue;
             case IoResult::Kind::wait_read:
             case IoResult::Kind::wait_write:
-                readable_ = false;
                 return await(r.kind, [](Connection& c) { c.read_body(); });
             case IoResult::Kind::eof:
             case IoResult::Kind::failed: return close();
@@ -337,7 +333,6 @@ bool Connection::handle_request() {
 void Connection::defer() {
     http::Deferral deferral = std::move(ex_->response.defer);
     phase_ = Phase::deferred;
-    readable_ = true;
     deadline_ = worker_.clock().now() + deferral.retry_in + worker_.options().send_timeout;
     ex_->retry_timer = std::make_unique<asio::steady_timer>(worker_.io(), deferral.retry_in);
     ex_->retry_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -466,11 +461,8 @@ bool Connection::send_or_wait() {
     return true;
 }
 
-// The loop may see (and forget) the socket's read readiness meanwhile, so
-// the next read tries before it waits.
 void Connection::wait_to_send() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
-    readable_ = true;
     await(blocked_on_, [](Connection& c) { c.resume_sending(); });
 }
 
@@ -481,7 +473,6 @@ void Connection::wait_to_send() {
 // stalled origin, and its end (whole or failed) wakes every waiting connection.
 void Connection::wait_for_data() {
     deadline_ = worker_.clock().now() + worker_.options().send_timeout;
-    readable_ = true;
     // A header held back to share the file's first record goes now (TLS), so
     // the client sees the answer begin while the file fills.
     transport_->flush();

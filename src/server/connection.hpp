@@ -7,15 +7,13 @@
 // read buffer: it waits for readability and borrows one from its worker.
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "http/response.hpp"
-#include "server/header_scanner.hpp"
 #include "common/unique_fd.hpp"
+#include "http/response.hpp"
 #include "server/exchange.hpp"
+#include "server/header_scanner.hpp"
 #include "server/readiness.hpp"
 #include "server/request_parser.hpp"
 #include "server/transport.hpp"
@@ -86,8 +84,9 @@ private:
     HeaderScanner scanner_;  // the pending request's framing, across reads
     std::unique_ptr<Exchange> ex_;  // the request in hand; null while idle
     bool close_after_ = false;
-    // Edge-triggered readiness, as nginx keeps it: set by an event, cleared
-    // when a call would block (or a read found the socket drained).
+    // Edge-triggered readiness, as nginx keeps it: set by every event of the
+    // readiness set (waiting or not, so none is missed), cleared when a call
+    // would block or a read found the socket drained.
     bool readable_ = true;
     bool writable_ = true;
     IoResult::Kind waiting_for_ = IoResult::Kind::done;  // done: not waiting

@@ -9,7 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+
+#include "server/spares.hpp"
 
 namespace cache_tier::server {
 
@@ -22,24 +23,11 @@ constexpr std::size_t kHoldHeader = TlsTransport::kRecord / 2;
 // Record buffers of connections gone idle come back here, a few per thread
 // (a transport lives on its worker's thread), so a keep-alive connection that
 // sends a file per request does not go to the allocator for each one.
-class SpareRecords {
-public:
-    std::unique_ptr<char[]> take() {
-        if (spare_.empty()) return std::make_unique_for_overwrite<char[]>(TlsTransport::kRecord);
-        auto buffer = std::move(spare_.back());
-        spare_.pop_back();
-        return buffer;
-    }
-    void give(std::unique_ptr<char[]> buffer) {
-        if (spare_.size() < kKept) spare_.push_back(std::move(buffer));
-    }
+thread_local Spares<char[]> spare_records;
 
-private:
-    static constexpr std::size_t kKept = 64;
-    std::vector<std::unique_ptr<char[]>> spare_;
-};
-
-thread_local SpareRecords spare_records;
+std::unique_ptr<char[]> take_record() {
+    return spare_records.take([] { return std::make_unique_for_overwrite<char[]>(TlsTransport::kRecord); });
+}
 
 }  // namespace
 
@@ -111,7 +99,7 @@ IoResult TlsTransport::write(const iovec* iov, int count, bool more) {
     if (total == 0) return IoResult::moved(0);
     if (more && total <= kHoldHeader && !kernel_sends()) {
         // The file's first record carries it (as MSG_MORE does for plain TCP).
-        if (!buf_) buf_ = spare_records.take();
+        if (!buf_) buf_ = take_record();
         std::size_t at = 0;
         for (int i = 0; i < count; ++i) {
             std::memcpy(buf_.get() + at, iov[i].iov_base, iov[i].iov_len);
@@ -138,7 +126,7 @@ IoResult TlsTransport::write(const iovec* iov, int count, bool more) {
 IoResult TlsTransport::send_file(int file_fd, std::uint64_t offset, std::size_t count) {
     if (count == 0) return IoResult::moved(0);
     if (kernel_sends()) return send_file_ktls(file_fd, offset, count);
-    if (!buf_) buf_ = spare_records.take();
+    if (!buf_) buf_ = take_record();
     const std::size_t file_at = std::max(sent_, held_);  // where the file's unsent bytes begin
     if (filled_ == file_at) {
         // Nothing of the file waits in the buffer: read its next record.

@@ -114,38 +114,17 @@ void Worker::serve(tcp::socket socket, TlsContext* tls) {
     std::make_shared<Connection>(*this, std::move(socket), std::move(transport))->start();
 }
 
-namespace {
-
-// Enough for the connections that are busy at once in one turn of the loop;
-// the rest go back to the allocator.
-constexpr std::size_t kSpare = 64;
-
-template <typename T>
-std::unique_ptr<T> take_spare(std::vector<std::unique_ptr<T>>& spares, std::unique_ptr<T> (*make)()) {
-    if (spares.empty()) return make();
-    auto spare = std::move(spares.back());
-    spares.pop_back();
-    return spare;
-}
-
-template <typename T>
-void keep_spare(std::vector<std::unique_ptr<T>>& spares, std::unique_ptr<T> spare) {
-    if (spares.size() < kSpare) spares.push_back(std::move(spare));
-}
-
-}  // namespace
-
 std::unique_ptr<char[]> Worker::take_buffer() {
-    return take_spare<char[]>(spare_buffers_, [] { return std::make_unique_for_overwrite<char[]>(kReadBuffer); });
+    return spare_buffers_.take([] { return std::make_unique_for_overwrite<char[]>(kReadBuffer); });
 }
 
-void Worker::give_buffer(std::unique_ptr<char[]> buffer) { keep_spare(spare_buffers_, std::move(buffer)); }
+void Worker::give_buffer(std::unique_ptr<char[]> buffer) { spare_buffers_.give(std::move(buffer)); }
 
 std::unique_ptr<Exchange> Worker::take_exchange() {
-    return take_spare<Exchange>(spare_exchanges_, [] { return std::make_unique<Exchange>(); });
+    return spare_exchanges_.take([] { return std::make_unique<Exchange>(); });
 }
 
-void Worker::give_exchange(std::unique_ptr<Exchange> exchange) { keep_spare(spare_exchanges_, std::move(exchange)); }
+void Worker::give_exchange(std::unique_ptr<Exchange> exchange) { spare_exchanges_.give(std::move(exchange)); }
 
 void Worker::reject(tcp::socket& socket, bool tls) {
     // Past max_connections: one canned answer, sent without waiting, then the connection goes.

@@ -19,6 +19,7 @@
 #include "server/clock.hpp"
 #include "server/exchange.hpp"
 #include "server/readiness.hpp"
+#include "server/spares.hpp"
 #include "server/server.hpp"
 
 namespace cache_tier::server {
@@ -120,8 +121,8 @@ private:
     std::chrono::steady_clock::time_point force_close_at_{};
     std::size_t accept_failures_ = 0;  // since the last warning
     std::chrono::steady_clock::time_point next_accept_warning_{};
-    std::vector<std::unique_ptr<char[]>> spare_buffers_;
-    std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
+    Spares<char[]> spare_buffers_;
+    Spares<Exchange> spare_exchanges_;
     // Last: destroyed first, while the list the connections leave is still there.
     std::unordered_map<Connection*, std::shared_ptr<Connection>> parked_;
 };

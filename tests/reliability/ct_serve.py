@@ -314,6 +314,17 @@ def flood(port, payload, count, batch=200, timeout=20.0):
     return outcomes
 
 
+def recv_some(sock, size=65536):
+    """One non-blocking read: the bytes that came, b"" once the peer closed
+    (a reset counts), or None when nothing is there yet."""
+    try:
+        return sock.recv(size)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 def read_until(sel, pending, timeout, complete=lambda received: False):
     """Read the non-blocking sockets registered in `sel` (the keys of
     `pending`, whose values are the bytes received so far) until each is closed
@@ -325,12 +336,9 @@ def read_until(sel, pending, timeout, complete=lambda received: False):
     while pending and time.monotonic() < deadline:
         for key, _ in sel.select(0.5):
             s = key.fileobj
-            try:
-                data = s.recv(65536)
-            except (BlockingIOError, InterruptedError):
+            data = recv_some(s)
+            if data is None:
                 continue
-            except OSError:
-                data = b""
             if data:
                 pending[s] += data
                 if not complete(pending[s]):
